@@ -1,0 +1,3 @@
+from campaign315.cli import main
+
+main()

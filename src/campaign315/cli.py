@@ -1,0 +1,157 @@
+"""The ``c315`` command line. Each command builds one library object, makes one call and prints
+the result; library errors (:class:`C315Error`) become one clean message and an exit status.
+
+Imports of office libraries, pydantic models and the store happen inside the commands, so
+``c315 --help`` stays as fast as typer itself.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+app = typer.Typer(
+    name="c315",
+    help="3·15 消费维权活动报表工具：生成各部门空白表（附件1 值班表、附件2 统计表），收表校验入库，汇总全区报表。",
+    no_args_is_help=True,
+    add_completion=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+WorkspaceOpt = Annotated[
+    Optional[Path],
+    typer.Option("--workspace", "-w", envvar="C315_WORKSPACE", help="工作目录：其中的 campaign.toml、templates/ 和 .c315/ 数据库。默认当前目录。", show_default=False),
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="输出 JSON（给程序读），不输出表格。")]
+
+
+def _console(stderr: bool = False):
+    from rich.console import Console
+
+    return Console(stderr=stderr, highlight=False, soft_wrap=stderr)
+
+
+def reports_errors(command):
+    """Turn a library error into one red message on stderr and its exit status — no traceback."""
+
+    @functools.wraps(command)
+    def wrapper(*args, **kwargs):
+        from campaign315.errors import C315Error
+
+        try:
+            return command(*args, **kwargs)
+        except C315Error as exc:
+            _console(stderr=True).print(f"[bold red]错误：[/]{exc}", markup=True, highlight=False)
+            raise typer.Exit(exc.exit_code) from None
+        except KeyboardInterrupt:
+            _console(stderr=True).print("[yellow]已中断。已完成的部分已保存，重新运行同一命令即可继续。[/]")
+            raise typer.Exit(130) from None
+
+    return wrapper
+
+
+def _workspace(root: Path | None):
+    from campaign315.campaign import Workspace
+
+    return Workspace(root)
+
+
+@app.command("init")
+@reports_errors
+def init_cmd(
+    directory: Annotated[Path, typer.Argument(help="要创建的工作目录。")] = Path("."),
+    force: Annotated[bool, typer.Option("--force", help="覆盖已有的 campaign.toml 和模板。")] = False,
+) -> None:
+    """写一份可编辑的活动配置（campaign.toml）和 Word 模板到工作目录，供明年或其他区使用。
+
+    示例：c315 init 2021年315
+    """
+    from campaign315.workspace_init import init_workspace
+
+    written = init_workspace(directory, force=force)
+    console = _console()
+    for path in written:
+        console.print(f"  已写入 {path}")
+    console.print(f"工作目录 {directory} 已就绪：编辑 campaign.toml 后，在该目录运行 c315 generate-forms。")
+
+
+@app.command("generate-forms")
+@reports_errors
+def generate_forms_cmd(
+    out: Annotated[Path, typer.Option("--out", "-o", help="输出目录，每个部门一个子目录。")] = Path("forms"),
+    department: Annotated[Optional[list[str]], typer.Option("--department", "-d", help="只生成这些部门（可用简称，如 市场网监科）；可重复。")] = None,
+    format: Annotated[str, typer.Option("--format", "-f", help="xlsx、docx 或 all。")] = "all",
+    force: Annotated[bool, typer.Option("--force", help="覆盖已存在的文件（可能已有人填写）。")] = False,
+    workspace: WorkspaceOpt = None,
+) -> None:
+    """生成各部门的空白表：附件1 值班表、附件2 统计表，Excel 和 Word 两种格式，已预填填报部门。
+
+    示例：c315 generate-forms --out forms --department 市场网监科 --format xlsx
+    """
+    from campaign315.errors import UsageError
+    from campaign315.generate.forms import FORMATS, generate_forms, plan_forms
+
+    ws = _workspace(workspace)
+    campaign = ws.campaign
+    if format not in (*FORMATS, "all"):
+        raise UsageError(f"--format 只能是 xlsx、docx 或 all，而不是 {format!r}。")
+    formats = FORMATS if format == "all" else (format,)
+    units = _resolve_units(campaign, department)
+    planned = plan_forms(campaign, units, formats, out)
+    with _progress(len(planned), "生成表格") as advance:
+        written = generate_forms(campaign, planned, ws.templates_dir, force=force, advance=lambda _: advance())
+    _console().print(f"已为 {len(units)} 个部门生成 {len(written)} 个文件，保存在 {out}/（每个部门一个子目录）。")
+
+
+def _resolve_units(campaign, names: list[str] | None):
+    """The units named on the command line (aliases allowed), or all; an unknown name is a usage
+    error that lists the valid ones."""
+    from campaign315.errors import UsageError
+
+    if not names:
+        return list(campaign.units)
+    units, unknown = [], []
+    for name in names:
+        unit = campaign.find_unit(name)
+        if unit is None:
+            unknown.append(name)
+        elif unit not in units:
+            units.append(unit)
+    if unknown:
+        valid = "、".join(unit.name for unit in campaign.units)
+        raise UsageError(f"不认识的部门：{'、'.join(unknown)}。可用的部门有：{valid}。")
+    return units
+
+
+class _progress:
+    """A rich progress bar on stderr when there is enough work to watch; silent otherwise."""
+
+    def __init__(self, total: int, label: str, threshold: int = 20):
+        self.total, self.label, self.show = total, label, total >= threshold and sys.stderr.isatty()
+
+    def __enter__(self):
+        if not self.show:
+            return lambda: None
+        from rich.progress import Progress
+
+        self._bar = Progress(console=_console(stderr=True), transient=True)
+        self._bar.start()
+        task = self._bar.add_task(self.label, total=self.total)
+        return lambda: self._bar.advance(task)
+
+    def __exit__(self, *exc):
+        if self.show:
+            self._bar.stop()
+        return False
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

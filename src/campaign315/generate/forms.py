@@ -1,0 +1,92 @@
+"""``c315 generate-forms``: every unit's blank forms, rendered once per attachment and format,
+stamped per unit, written atomically, never over someone's file without ``--force``."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from campaign315.campaign import AttachmentKey, Campaign, Unit
+from campaign315.errors import WouldOverwrite
+from campaign315.forms import Identity, form_filename
+from campaign315.generate.stamp import PLACEHOLDER, stamp, with_custom_properties
+
+Format = Literal["xlsx", "docx"]
+FORMATS: tuple[Format, ...] = ("xlsx", "docx")
+
+
+@dataclass(frozen=True)
+class PlannedForm:
+    unit: Unit
+    attachment: AttachmentKey
+    format: Format
+    path: Path
+
+
+def plan_forms(campaign: Campaign, units: Iterable[Unit], formats: Iterable[Format], out_dir: Path) -> list[PlannedForm]:
+    """One folder per unit; in it the attachments the unit returns, in each format."""
+    return [
+        PlannedForm(unit, attachment, fmt, out_dir / unit.name / form_filename(campaign.spec(attachment), unit.name, fmt))
+        for unit in units
+        for attachment in unit.returns
+        for fmt in formats
+    ]
+
+
+def blank_template(campaign: Campaign, attachment: AttachmentKey, fmt: Format, templates_dir: Path) -> bytes:
+    """The blank form with :data:`PLACEHOLDER` where the unit goes, identity included."""
+    if fmt == "xlsx":
+        from campaign315.generate.xlsx import render_xlsx
+
+        return render_xlsx(campaign, attachment, PLACEHOLDER)
+    from campaign315.generate.docx import render_docx
+
+    document = render_docx(campaign, attachment, PLACEHOLDER, None, templates_dir)
+    identity = Identity(campaign=campaign.id, attachment=attachment, unit=PLACEHOLDER)
+    return with_custom_properties(document, identity.properties())
+
+
+def generate_forms(
+    campaign: Campaign,
+    planned: list[PlannedForm],
+    templates_dir: Path,
+    *,
+    force: bool = False,
+    advance: Callable[[PlannedForm], None] = lambda _: None,
+) -> list[Path]:
+    """Write every planned form. Refuses before writing anything if a target exists (unless
+    ``force``): a department may already have filled it."""
+    existing = [form.path for form in planned if form.path.exists()]
+    if existing and not force:
+        shown = "\n".join(f"  {path}" for path in existing[:5])
+        more = f"\n  ……等共 {len(existing)} 个文件" if len(existing) > 5 else ""
+        raise WouldOverwrite(f"以下文件已存在，可能已有人填写，未覆盖：\n{shown}{more}\n确认要重新生成请加 --force，或用 --out 指定别的目录。")
+    templates: dict[tuple[AttachmentKey, Format], bytes] = {}
+    written = []
+    for form in planned:
+        key = (form.attachment, form.format)
+        if key not in templates:
+            templates[key] = blank_template(campaign, form.attachment, form.format, templates_dir)
+        write_atomically(form.path, stamp(templates[key], form.unit.name))
+        written.append(form.path)
+        advance(form)
+    return written
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    """Write to a temporary file beside ``path``, then rename: no reader ever sees half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".c315-", suffix=".part")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
