@@ -1,0 +1,77 @@
+"""What every reader produces: rows of cells, each with the value the file holds and where it is.
+
+A .xlsx sheet and a .docx body (paragraphs and table rows) both become a list of :class:`Row`, so
+one locator finds the title, 填报部门, the header, the body and the footer in either.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One cell as the file holds it.
+
+    ``value`` is what a reader shows: text, a number, a date, or None when empty. For a formula it
+    is the cached result the saving suite stored (None if it stored none) and ``formula`` holds
+    the formula text. ``location`` names the cell for a person: ``统计表!D7`` or ``表1 第7行第4列``.
+    """
+
+    value: object
+    location: str
+    formula: str | None = None
+
+    @property
+    def text(self) -> str:
+        """The value as a person would read it in the cell."""
+        value = self.value
+        if value is None:
+            return ""
+        if isinstance(value, float) and value.is_integer():
+            return str(int(value))
+        if isinstance(value, dt.datetime) and value.time() == dt.time(0):
+            return value.date().isoformat()
+        if isinstance(value, (dt.date, dt.datetime)):
+            return value.isoformat()
+        return str(value)
+
+    @property
+    def is_empty(self) -> bool:
+        return self.formula is None and self.text.strip() == ""
+
+
+@dataclass
+class Row:
+    """A table row, or a paragraph outside any table (one cell). ``table`` is None for paragraphs."""
+
+    cells: list[Cell]
+    table: int | None = None
+    number: int = 0
+
+    @property
+    def text(self) -> str:
+        return "".join(cell.text for cell in self.cells)
+
+    def cell(self, index: int) -> Cell | None:
+        return self.cells[index] if 0 <= index < len(self.cells) else None
+
+
+@dataclass
+class Sheet:
+    """One sheet of a workbook, or the body of a document."""
+
+    name: str
+    rows: list[Row]
+    hidden: bool = False
+
+
+@dataclass
+class Package:
+    """Everything read from one returned file."""
+
+    format: str  # "xlsx", "docx", "xls", "ods"
+    sheets: list[Sheet]
+    properties: dict[str, str] = field(default_factory=dict)
+    modified: dt.datetime | None = None
