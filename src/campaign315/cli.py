@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -23,7 +23,7 @@ app = typer.Typer(
 )
 
 WorkspaceOpt = Annotated[
-    Optional[Path],
+    Path | None,
     typer.Option("--workspace", "-w", envvar="C315_WORKSPACE", help="工作目录：其中的 campaign.toml、templates/ 和 .c315/ 数据库。默认当前目录。", show_default=False),
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="输出 JSON（给程序读），不输出表格。")]
@@ -83,7 +83,7 @@ def init_cmd(
 @reports_errors
 def generate_forms_cmd(
     out: Annotated[Path, typer.Option("--out", "-o", help="输出目录，每个部门一个子目录。")] = Path("forms"),
-    department: Annotated[Optional[list[str]], typer.Option("--department", "-d", help="只生成这些部门（可用简称，如 市场网监科）；可重复。")] = None,
+    department: Annotated[list[str] | None, typer.Option("--department", "-d", help="只生成这些部门（可用简称，如 市场网监科）；可重复。")] = None,
     format: Annotated[str, typer.Option("--format", "-f", help="xlsx、docx 或 all。")] = "all",
     force: Annotated[bool, typer.Option("--force", help="覆盖已存在的文件（可能已有人填写）。")] = False,
     workspace: WorkspaceOpt = None,
@@ -105,6 +105,106 @@ def generate_forms_cmd(
     with _progress(len(planned), "生成表格") as advance:
         written = generate_forms(campaign, planned, ws.templates_dir, force=force, advance=lambda _: advance())
     _console().print(f"已为 {len(units)} 个部门生成 {len(written)} 个文件，保存在 {out}/（每个部门一个子目录）。")
+
+
+@app.command("ingest")
+@reports_errors
+def ingest_cmd(
+    paths: Annotated[list[str], typer.Argument(help="收到的文件、文件夹或通配符（如 returned/*.xlsx）。", show_default=False)],
+    received_at: Annotated[str | None, typer.Option("--received-at", help="收到时间（如 2020-03-13T11:30）；默认取文件的修改时间。")] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="只读取和校验，不入库。")] = False,
+    json: JsonOpt = False,
+    workspace: WorkspaceOpt = None,
+) -> None:
+    """收表：读取各部门报回的 Excel/Word 表格，逐格校验，存档入库（原文件不动，每个版本都保留）。
+
+    有文件被退回时退出码为 1。
+
+    示例：c315 ingest returned/*.xlsx returned/*.docx
+    """
+    from campaign315.ingest import expand_paths, ingest, parse_received_at
+
+    ws = _workspace(workspace)
+    campaign = ws.campaign
+    files, skipped = expand_paths(paths)
+    when = parse_received_at(received_at, campaign) if received_at else None
+    store = None if dry_run else _open_store(ws)
+    try:
+        with _progress(len(files), "收表") as advance:
+            results = ingest(files, campaign, store, when, advance=lambda _: advance())
+    finally:
+        if store is not None:
+            store.close()
+    if json:
+        _print_json([r.as_json() for r in results])
+    else:
+        from campaign315.render.console import ingest_report
+
+        ingest_report(_console(), results, skipped, dry_run)
+    if any(r.outcome == "rejected" for r in results):
+        raise typer.Exit(1)
+
+
+@app.command("status")
+@reports_errors
+def status_cmd(json: JsonOpt = False, workspace: WorkspaceOpt = None) -> None:
+    """各部门各表的报送情况：未报、按时、逾期、被退回，附问题数和联系人，便于催报。
+
+    示例：c315 status
+    """
+    from campaign315.standing import standings
+
+    ws = _workspace(workspace)
+    campaign = ws.campaign
+    with _open_store(ws) as store:
+        rows = standings(campaign, store.returns(campaign.id))
+    if json:
+        _print_json([
+            {"unit": s.unit.name, "attachment": s.attachment, "status": s.status,
+             "received_at": (s.counting or s.latest).received_at.isoformat() if (s.counting or s.latest) else None,
+             "problems": s.problem_count, "contact": campaign.contact_for(s.unit)}
+            for s in rows
+        ])
+        return
+    from campaign315.render.console import status_table
+
+    status_table(_console(), campaign, rows, "报送情况")
+
+
+@app.command("history")
+@reports_errors
+def history_cmd(
+    unit: Annotated[str | None, typer.Argument(help="只看这个部门（可用简称）。")] = None,
+    workspace: WorkspaceOpt = None,
+) -> None:
+    """收表历史：收到的每一个文件、结果，以及哪一份计入汇总。
+
+    示例：c315 history 市场网监科
+    """
+    from campaign315.standing import standings
+
+    ws = _workspace(workspace)
+    campaign = ws.campaign
+    name = _resolve_units(campaign, [unit])[0].name if unit else None
+    with _open_store(ws) as store:
+        returns = store.returns(campaign.id)
+    counting = {s.counting.id for s in standings(campaign, returns) if s.counting}
+    shown = [r for r in returns if name is None or r.unit == name]
+    from campaign315.render.console import history_table
+
+    history_table(_console(), campaign, shown, counting)
+
+
+def _open_store(ws):
+    from campaign315.store import Store
+
+    return Store(ws.store_dir)
+
+
+def _print_json(value) -> None:
+    import json as json_module
+
+    sys.stdout.write(json_module.dumps(value, ensure_ascii=False, indent=2) + "\n")
 
 
 def _resolve_units(campaign, names: list[str] | None):

@@ -17,6 +17,7 @@ Severity = Literal["error", "warning"]
 CATALOGUE: dict[str, tuple[Severity, str]] = {
     # --- the file itself ---
     "file-empty": ("error", "文件是空的（0 字节），请重新导出后再报送。"),
+    "file-unreadable": ("error", "文件无法读取（{detail}）。"),
     "file-too-large": ("error", "文件过大（{detail}），不像是填好的报表，请检查是否选错了文件。"),
     "format-legacy": ("error", "这是旧版 {detail} 格式，c315 只读 .xlsx 和 .docx。请在 Excel/WPS/Word 中「另存为」.xlsx 或 .docx 后重新报送。"),
     "format-encrypted": ("error", "文件设置了打开密码，无法读取。请去掉密码后重新报送。"),
@@ -34,6 +35,7 @@ CATALOGUE: dict[str, tuple[Severity, str]] = {
     "attachment-mismatch": ("error", "表格标识是{detail}，但表内标题和表头是另一张表。"),
     "attachment-not-owed": ("warning", "本次活动不要求该部门报送{detail}，已收存但不计入汇总。"),
     # --- 附件2 ---
+    "stats-empty": ("error", "统计表一个数量也没有填写。没有开展的项目请填 0。"),
     "quantity-empty": ("warning", "数量未填写，按「未报告」处理（不计为 0）。没有开展请填 0。"),
     "quantity-normalised": ("warning", "数量填的是「{value}」，已读作 {detail}。"),
     "quantity-with-unit": ("warning", "数量里带了单位：「{value}」，已读作 {detail}。请只填数字。"),

@@ -159,6 +159,8 @@ def read_stats(located: Located, spec: StatsSpec, unit_name: str, problems: list
         if item.free and quantity and not lines[item.key].remark and not lines[item.key].label:
             problems.append(problem("other-without-remark", remark_cell.location, quantity))
         item_locations[item.key] = quantity_cell.location
+    if lines and all(line.quantity is None for line in lines.values()):
+        problems.append(problem("stats-empty", located.sheet.name))
     for key in sorted(pending, key=order.get):
         problems.append(problem("item-missing", located.sheet.name, spec.item(key).title))
     for item in spec.items:

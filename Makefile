@@ -1,0 +1,31 @@
+# c315 — every target installs what it needs into .venv first.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: install test lint demo bench fuzz clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[dev]'
+	touch $(STAMP)
+
+## The whole journey on the shipped campaign and sample returns: generate, ingest, summary.
+demo: $(STAMP)
+	$(PY) scripts/demo.py
+
+## The test suite (what CI runs).
+test: $(STAMP)
+	$(PY) -m pytest -q
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check src tests scripts
+
+bench: $(STAMP)
+	$(PY) scripts/bench.py
+
+clean:
+	rm -rf $(VENV) build dist demo forms summary .c315 .pytest_cache .ruff_cache .hypothesis src/*.egg-info

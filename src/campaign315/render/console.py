@@ -1,0 +1,75 @@
+"""Rich tables for the operator's terminal. Each function takes results, prints, returns nothing."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from campaign315.campaign import Campaign
+from campaign315.ingest import FileResult
+from campaign315.standing import STATUS_ZH, Standing
+from campaign315.store import StoredReturn
+
+OUTCOME_ZH = {"accepted": "[green]已接收[/]", "rejected": "[bold red]退回[/]", "duplicate": "[dim]重复[/]"}
+ATTACHMENT_ZH = {"roster": "附件1 值班表", "stats": "附件2 统计表", None: "—"}
+STATUS_STYLE = {"on_time": "green", "late": "yellow", "after_cutoff": "yellow", "rejected": "bold red", "missing": "bold red"}
+
+
+def ingest_report(console: Console, results: list[FileResult], skipped, dry_run: bool) -> None:
+    table = Table(title="收表结果" + ("（试运行，未入库）" if dry_run else ""), show_lines=False)
+    for column in ("文件", "部门", "表格", "结果", "错误", "提醒"):
+        table.add_column(column, overflow="fold")
+    for r in results:
+        table.add_row(r.file, r.unit or "—", ATTACHMENT_ZH[r.attachment], OUTCOME_ZH[r.outcome],
+                      _count(r.errors, "red"), _count(r.warnings, "yellow"))
+    console.print(table)
+    for r in results:
+        if not r.problems:
+            continue
+        heading = f"{r.file}（{r.unit or '部门不明'} · {ATTACHMENT_ZH[r.attachment]} · {OUTCOME_ZH[r.outcome]}）"
+        problems = Table(title=heading, title_justify="left", show_lines=False, expand=False)
+        for column, ratio in (("位置", None), ("代码", None), ("填写内容", None), ("说明", None)):
+            problems.add_column(column, overflow="fold", ratio=ratio)
+        for p in r.problems:
+            style = "red" if p.severity == "error" else "yellow"
+            problems.add_row(Text(p.location), Text(p.code, style=style), Text(p.value), Text(p.message))
+        console.print(problems)
+    for path in skipped:
+        console.print(f"[dim]跳过 {path}（不是报表：临时文件或系统文件）[/]")
+    counts = {k: sum(r.outcome == k for r in results) for k in ("accepted", "rejected", "duplicate")}
+    console.print(
+        f"共 {len(results)} 个文件：接收 {counts['accepted']}，退回 {counts['rejected']}，重复 {counts['duplicate']}"
+        + (f"，跳过 {len(skipped)}" if skipped else "") + "。"
+        + ("（试运行：没有写入数据库）" if dry_run else "")
+    )
+
+
+def status_table(console: Console, campaign: Campaign, rows: list[Standing], title: str) -> None:
+    table = Table(title=title)
+    for column in ("部门", "表格", "状态", "接收时间", "问题数", "联系人"):
+        table.add_column(column, overflow="fold")
+    for s in rows:
+        shown = s.counting or s.latest
+        when = shown.received_at.astimezone(campaign.tz).strftime("%m-%d %H:%M") if shown else "—"
+        style = STATUS_STYLE[s.status]
+        table.add_row(s.unit.name, ATTACHMENT_ZH[s.attachment], f"[{style}]{STATUS_ZH[s.status]}[/]", when,
+                      str(s.problem_count) if shown else "—", campaign.contact_for(s.unit))
+    console.print(table)
+    counts = {k: sum(s.status == k for s in rows) for k in STATUS_ZH}
+    console.print("、".join(f"{STATUS_ZH[k]} {v}" for k, v in counts.items()))
+
+
+def history_table(console: Console, campaign: Campaign, returns: list[StoredReturn], counting_ids: set[int]) -> None:
+    table = Table(title="收表历史")
+    for column in ("#", "接收时间", "部门", "表格", "结果", "错误", "提醒", "计入汇总", "文件"):
+        table.add_column(column, overflow="fold")
+    for r in returns:
+        table.add_row(str(r.id), r.received_at.astimezone(campaign.tz).strftime("%Y-%m-%d %H:%M"), r.unit or "—",
+                      ATTACHMENT_ZH[r.attachment], OUTCOME_ZH[r.outcome], _count(r.errors, "red"),
+                      _count(r.warnings, "yellow"), "[green]✓[/]" if r.id in counting_ids else "", r.filename)
+    console.print(table)
+
+
+def _count(n: int, style: str) -> str:
+    return f"[{style}]{n}[/]" if n else "0"

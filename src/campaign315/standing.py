@@ -1,0 +1,71 @@
+"""Where each unit stands on each attachment it owes, at a cut-off: which return counts, and
+whether it is on time, late, after the cut-off, rejected or missing. Shared by ``status`` and
+``summary``."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Literal
+
+from campaign315.campaign import AttachmentKey, Campaign, Unit
+from campaign315.store import StoredReturn
+
+Status = Literal["on_time", "late", "after_cutoff", "rejected", "missing"]
+STATUS_ZH: dict[str, str] = {
+    "on_time": "按时", "late": "逾期", "after_cutoff": "截止后才报", "rejected": "被退回", "missing": "未报",
+}
+
+
+@dataclass
+class Standing:
+    unit: Unit
+    attachment: AttachmentKey
+    status: Status
+    counting: StoredReturn | None
+    """The return whose figures count (the latest accepted one by the cut-off), if any."""
+    received: list[StoredReturn]
+    """Every return from this unit for this attachment, oldest first."""
+
+    @property
+    def latest(self) -> StoredReturn | None:
+        return self.received[-1] if self.received else None
+
+    @property
+    def problem_count(self) -> int:
+        shown = self.counting or self.latest
+        return len(shown.problems) if shown else 0
+
+
+def standings(
+    campaign: Campaign,
+    returns: list[StoredReturn],
+    cutoff: dt.datetime | None = None,
+    include_late: bool = False,
+) -> list[Standing]:
+    """One :class:`Standing` per unit × attachment it owes, in the campaign's order.
+
+    ``cutoff`` None means "now, everything received so far counts". Returns after the cut-off are
+    listed but only count with ``include_late``.
+    """
+    by_key: dict[tuple[str | None, str | None], list[StoredReturn]] = {}
+    for ret in returns:
+        by_key.setdefault((ret.unit, ret.attachment), []).append(ret)
+    result = []
+    for unit in campaign.units:
+        for attachment in unit.returns:
+            received = sorted(by_key.get((unit.name, attachment), []), key=lambda r: (r.received_at, r.id))
+            accepted = [r for r in received if r.outcome == "accepted"]
+            in_time = [r for r in accepted if cutoff is None or r.received_at <= cutoff]
+            after = [r for r in accepted if cutoff is not None and r.received_at > cutoff]
+            counting = in_time[-1] if in_time else (after[-1] if after and include_late else None)
+            if in_time:
+                status: Status = "on_time" if counting.received_at <= campaign.due_at(attachment) else "late"
+            elif after:
+                status = "after_cutoff"
+            elif received:
+                status = "rejected"
+            else:
+                status = "missing"
+            result.append(Standing(unit, attachment, status, counting, received))
+    return result

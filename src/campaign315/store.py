@@ -1,0 +1,239 @@
+"""Step 5 of the flow: every returned file and what was read from it, kept for good.
+
+All database access lives here, behind :class:`Store` — a later step adds a shared PostgreSQL
+store for city-level operators beside this embedded SQLite one. The file's exact bytes go into
+an archive keyed by SHA-256 before anything parses them; each return is one transaction.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import sqlite3
+import tempfile
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from campaign315.forms import ActivityStats, DutyRoster, FilledForm, RosterEntry, StatsLine
+from campaign315.problems import Problem
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS returns (
+    id INTEGER PRIMARY KEY,
+    campaign TEXT NOT NULL,
+    sha256 TEXT NOT NULL UNIQUE,
+    filename TEXT NOT NULL,
+    source_path TEXT NOT NULL,
+    archive_path TEXT NOT NULL,
+    unit TEXT,
+    attachment TEXT CHECK (attachment IN ('roster', 'stats')),
+    outcome TEXT NOT NULL CHECK (outcome IN ('accepted', 'rejected')),
+    received_at TEXT NOT NULL,
+    received_ts REAL NOT NULL,
+    document_modified TEXT,
+    filler TEXT NOT NULL DEFAULT '',
+    filler_phone TEXT NOT NULL DEFAULT '',
+    errors INTEGER NOT NULL,
+    warnings INTEGER NOT NULL,
+    ingested_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS returns_by_unit ON returns (campaign, unit, attachment, received_ts);
+CREATE TABLE IF NOT EXISTS problems (
+    return_id INTEGER NOT NULL REFERENCES returns (id) ON DELETE CASCADE,
+    seq INTEGER NOT NULL,
+    severity TEXT NOT NULL, code TEXT NOT NULL, location TEXT NOT NULL, value TEXT NOT NULL, message TEXT NOT NULL,
+    PRIMARY KEY (return_id, seq)
+);
+CREATE TABLE IF NOT EXISTS stats_lines (
+    return_id INTEGER NOT NULL REFERENCES returns (id) ON DELETE CASCADE,
+    item_key TEXT NOT NULL,
+    quantity INTEGER CHECK (quantity IS NULL OR quantity >= 0),
+    remark TEXT NOT NULL, label TEXT NOT NULL,
+    PRIMARY KEY (return_id, item_key)
+);
+CREATE TABLE IF NOT EXISTS roster_entries (
+    return_id INTEGER NOT NULL REFERENCES returns (id) ON DELETE CASCADE,
+    seq INTEGER NOT NULL,
+    date TEXT, name TEXT NOT NULL, position TEXT NOT NULL, landline TEXT NOT NULL, mobile TEXT NOT NULL,
+    PRIMARY KEY (return_id, seq)
+);
+"""
+
+
+@dataclass
+class StoredReturn:
+    """One received file as the store keeps it (problems and values loaded on demand)."""
+
+    id: int
+    campaign: str
+    sha256: str
+    filename: str
+    source_path: str
+    archive_path: str
+    unit: str | None
+    attachment: str | None
+    outcome: str
+    received_at: dt.datetime
+    document_modified: str | None
+    filler: str
+    filler_phone: str
+    errors: int
+    warnings: int
+    problems: list[Problem] = field(default_factory=list)
+
+
+@dataclass
+class NewReturn:
+    """What ingest hands the store for one file."""
+
+    campaign: str
+    sha256: str
+    filename: str
+    source_path: str
+    archive_path: str
+    unit: str | None
+    attachment: str | None
+    outcome: str
+    received_at: dt.datetime
+    document_modified: dt.datetime | None
+    problems: list[Problem]
+    form: FilledForm | None
+
+
+class Store:
+    """The embedded store under a workspace's ``.c315/``: ``c315.sqlite`` and ``archive/``."""
+
+    def __init__(self, directory: Path):
+        self.directory = Path(directory)
+        self.archive_dir = self.directory / "archive"
+        self.directory.mkdir(parents=True, exist_ok=True)
+        self.db = sqlite3.connect(self.directory / "c315.sqlite", timeout=60, isolation_level=None)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=NORMAL")
+        self.db.execute("PRAGMA foreign_keys=ON")
+        self.db.execute("PRAGMA busy_timeout=60000")
+        self.db.executescript(SCHEMA)
+
+    def close(self) -> None:
+        self.db.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # --- the archive ---
+
+    def archive(self, data: bytes, sha256: str, suffix: str) -> str:
+        """Keep the exact bytes, once per content, written atomically. Returns the path
+        relative to the store."""
+        relative = Path("archive") / sha256[:2] / f"{sha256}{suffix.lower()}"
+        target = self.directory / relative
+        if not target.exists():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".part-")
+            try:
+                with os.fdopen(fd, "wb") as handle:
+                    handle.write(data)
+                    handle.flush()
+                    os.fsync(handle.fileno())
+                os.replace(tmp, target)
+            except BaseException:
+                Path(tmp).unlink(missing_ok=True)
+                raise
+        return relative.as_posix()
+
+    # --- returns ---
+
+    def knows(self, sha256: str) -> bool:
+        return self.db.execute("SELECT 1 FROM returns WHERE sha256 = ?", (sha256,)).fetchone() is not None
+
+    def record(self, new: NewReturn) -> int | None:
+        """Record one return and everything read from it in one transaction. None when the same
+        file was recorded already (by this run or a concurrent one)."""
+        errors = sum(p.severity == "error" for p in new.problems)
+        now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+        form = new.form
+        try:
+            self.db.execute("BEGIN IMMEDIATE")
+            cursor = self.db.execute(
+                "INSERT INTO returns (campaign, sha256, filename, source_path, archive_path, unit, attachment, outcome,"
+                " received_at, received_ts, document_modified, filler, filler_phone, errors, warnings, ingested_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    new.campaign, new.sha256, new.filename, new.source_path, new.archive_path, new.unit, new.attachment,
+                    new.outcome, new.received_at.isoformat(), new.received_at.timestamp(),
+                    new.document_modified.isoformat() if new.document_modified else None,
+                    form.filler if form else "", form.filler_phone if form else "",
+                    errors, len(new.problems) - errors, now,
+                ),
+            )
+            return_id = cursor.lastrowid
+            self.db.executemany(
+                "INSERT INTO problems VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [(return_id, n, p.severity, p.code, p.location, p.value, p.message) for n, p in enumerate(new.problems)],
+            )
+            if isinstance(form, ActivityStats):
+                self.db.executemany(
+                    "INSERT INTO stats_lines VALUES (?, ?, ?, ?, ?)",
+                    [(return_id, line.key, line.quantity, line.remark, line.label) for line in form.lines],
+                )
+            elif isinstance(form, DutyRoster):
+                self.db.executemany(
+                    "INSERT INTO roster_entries VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    [
+                        (return_id, n, e.date.isoformat() if e.date else None, e.name, e.position, e.landline, e.mobile)
+                        for n, e in enumerate(form.entries)
+                    ],
+                )
+            self.db.execute("COMMIT")
+            return return_id
+        except sqlite3.IntegrityError:
+            self.db.execute("ROLLBACK")
+            return None
+        except BaseException:
+            if self.db.in_transaction:
+                self.db.execute("ROLLBACK")
+            raise
+
+    def returns(self, campaign: str, unit: str | None = None) -> list[StoredReturn]:
+        """Every return received for the campaign (optionally one unit's), oldest first, with problems."""
+        sql = "SELECT * FROM returns WHERE campaign = ?" + (" AND unit = ?" if unit else "") + " ORDER BY received_ts, id"
+        cursor = self.db.execute(sql, (campaign, unit) if unit else (campaign,))
+        names = [d[0] for d in cursor.description]
+        found = []
+        for row in cursor.fetchall():
+            record = dict(zip(names, row, strict=True))
+            record.pop("received_ts")
+            record.pop("ingested_at")
+            record["received_at"] = dt.datetime.fromisoformat(record["received_at"])
+            found.append(StoredReturn(**record))
+        by_id = {r.id: r for r in found}
+        for return_id, severity, code, location, value, message in self._in("SELECT return_id, severity, code, location, value, message FROM problems", by_id, "ORDER BY return_id, seq"):
+            by_id[return_id].problems.append(Problem(severity, code, location, value, message))
+        return found
+
+    def stats_lines(self, return_ids: Iterable[int]) -> dict[int, list[StatsLine]]:
+        result: dict[int, list[StatsLine]] = {rid: [] for rid in return_ids}
+        for return_id, key, quantity, remark, label in self._in("SELECT return_id, item_key, quantity, remark, label FROM stats_lines", result):
+            result[return_id].append(StatsLine(key=key, quantity=quantity, remark=remark, label=label))
+        return result
+
+    def roster_entries(self, return_ids: Iterable[int]) -> dict[int, list[RosterEntry]]:
+        result: dict[int, list[RosterEntry]] = {rid: [] for rid in return_ids}
+        rows = self._in("SELECT return_id, date, name, position, landline, mobile FROM roster_entries", result, "ORDER BY return_id, seq")
+        for return_id, date, name, position, landline, mobile in rows:
+            result[return_id].append(RosterEntry(date=dt.date.fromisoformat(date) if date else None, name=name,
+                                                 position=position, landline=landline, mobile=mobile))
+        return result
+
+    def _in(self, select: str, ids, tail: str = "") -> list[tuple]:
+        ids = list(ids)
+        if not ids:
+            return []
+        self.db.execute("CREATE TEMP TABLE IF NOT EXISTS wanted (id INTEGER PRIMARY KEY)")
+        self.db.execute("DELETE FROM wanted")
+        self.db.executemany("INSERT OR IGNORE INTO wanted VALUES (?)", [(i,) for i in ids])
+        return self.db.execute(f"{select} WHERE return_id IN (SELECT id FROM wanted) {tail}").fetchall()
