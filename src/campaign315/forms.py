@@ -63,6 +63,8 @@ class StatsLine(_Form):
     remark: str = ""
     label: str = ""
     """What a free (其他) row says it counts, when the filler wrote it in the item cell."""
+    cell: str = ""
+    """Where the quantity was read (``统计表!D5``), so every total can be traced to its cells."""
 
 
 class ActivityStats(_Form):

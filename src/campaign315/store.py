@@ -49,7 +49,7 @@ CREATE TABLE IF NOT EXISTS stats_lines (
     return_id INTEGER NOT NULL REFERENCES returns (id) ON DELETE CASCADE,
     item_key TEXT NOT NULL,
     quantity INTEGER CHECK (quantity IS NULL OR quantity >= 0),
-    remark TEXT NOT NULL, label TEXT NOT NULL,
+    remark TEXT NOT NULL, label TEXT NOT NULL, cell TEXT NOT NULL DEFAULT '',
     PRIMARY KEY (return_id, item_key)
 );
 CREATE TABLE IF NOT EXISTS roster_entries (
@@ -177,8 +177,8 @@ class Store:
             )
             if isinstance(form, ActivityStats):
                 self.db.executemany(
-                    "INSERT INTO stats_lines VALUES (?, ?, ?, ?, ?)",
-                    [(return_id, line.key, line.quantity, line.remark, line.label) for line in form.lines],
+                    "INSERT INTO stats_lines VALUES (?, ?, ?, ?, ?, ?)",
+                    [(return_id, line.key, line.quantity, line.remark, line.label, line.cell) for line in form.lines],
                 )
             elif isinstance(form, DutyRoster):
                 self.db.executemany(
@@ -217,8 +217,8 @@ class Store:
 
     def stats_lines(self, return_ids: Iterable[int]) -> dict[int, list[StatsLine]]:
         result: dict[int, list[StatsLine]] = {rid: [] for rid in return_ids}
-        for return_id, key, quantity, remark, label in self._in("SELECT return_id, item_key, quantity, remark, label FROM stats_lines", result):
-            result[return_id].append(StatsLine(key=key, quantity=quantity, remark=remark, label=label))
+        for return_id, key, quantity, remark, label, cell in self._in("SELECT return_id, item_key, quantity, remark, label, cell FROM stats_lines", result):
+            result[return_id].append(StatsLine(key=key, quantity=quantity, remark=remark, label=label, cell=cell))
         return result
 
     def roster_entries(self, return_ids: Iterable[int]) -> dict[int, list[RosterEntry]]:

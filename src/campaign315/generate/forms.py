@@ -3,8 +3,6 @@ stamped per unit, written atomically, never over someone's file without ``--forc
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,6 +10,7 @@ from typing import Literal
 
 from campaign315.campaign import AttachmentKey, Campaign, Unit
 from campaign315.errors import WouldOverwrite
+from campaign315.files import safe_filename, write_atomically
 from campaign315.forms import Identity, form_filename
 from campaign315.generate.stamp import PLACEHOLDER, stamp, with_custom_properties
 
@@ -30,7 +29,7 @@ class PlannedForm:
 def plan_forms(campaign: Campaign, units: Iterable[Unit], formats: Iterable[Format], out_dir: Path) -> list[PlannedForm]:
     """One folder per unit; in it the attachments the unit returns, in each format."""
     return [
-        PlannedForm(unit, attachment, fmt, out_dir / unit.name / form_filename(campaign.spec(attachment), unit.name, fmt))
+        PlannedForm(unit, attachment, fmt, out_dir / safe_filename(unit.name) / safe_filename(form_filename(campaign.spec(attachment), unit.name, fmt)))
         for unit in units
         for attachment in unit.returns
         for fmt in formats
@@ -75,18 +74,3 @@ def generate_forms(
         written.append(form.path)
         advance(form)
     return written
-
-
-def write_atomically(path: Path, data: bytes) -> None:
-    """Write to a temporary file beside ``path``, then rename: no reader ever sees half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".c315-", suffix=".part")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

@@ -50,8 +50,11 @@ PHONE_RULE = dict(
 )
 
 
-def render_xlsx(campaign: Campaign, attachment: AttachmentKey, unit: str, form: FilledForm | None = None) -> bytes:
-    """The workbook for one unit, blank or (for the district summary) filled with ``form``."""
+def render_xlsx(
+    campaign: Campaign, attachment: AttachmentKey, unit: str, form: FilledForm | None = None, identity: Identity | None = None
+) -> bytes:
+    """The workbook for one unit, blank or (for the district summary) filled with ``form``.
+    ``identity`` defaults to this campaign's; the district summary carries the parent campaign's."""
     wb = Workbook()
     ws = wb.active
     ws.title = SHEET_NAMES[attachment]
@@ -65,7 +68,7 @@ def render_xlsx(campaign: Campaign, attachment: AttachmentKey, unit: str, form: 
         _roster_body(ws, layout, form if isinstance(form, DutyRoster) else None)
     _frame(ws, campaign, attachment, unit, layout, form)
     _protect(wb, ws)
-    _embed_identity(wb, Identity(campaign=campaign.id, attachment=attachment, unit=unit))
+    _embed_identity(wb, identity or Identity(campaign=campaign.id, attachment=attachment, unit=unit))
     buffer = io.BytesIO()
     wb.save(buffer)
     return buffer.getvalue()

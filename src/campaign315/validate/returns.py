@@ -155,6 +155,7 @@ def read_stats(located: Located, spec: StatsSpec, unit_name: str, problems: list
             quantity=quantity,
             remark=read_text(remark_cell),
             label=read_text(label_cell) if item.free and not item.label else "",
+            cell=quantity_cell.location,
         )
         if item.free and quantity and not lines[item.key].remark and not lines[item.key].label:
             problems.append(problem("other-without-remark", remark_cell.location, quantity))
