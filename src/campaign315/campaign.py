@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import tomllib
 from functools import cached_property
 from pathlib import Path
@@ -162,17 +163,19 @@ class StatsSpec(_AttachmentSpec):
             raise ValueError("附件2 须有 4 列：项目、单位、数量、备注")
         return v
 
-    @model_validator(mode="after")
-    def _keys_unique_and_known(self) -> StatsSpec:
-        keys = [item.key for item in self.items]
+    @field_validator("items")
+    @classmethod
+    def _keys_unique_and_known(cls, items: tuple[StatsItem, ...]) -> tuple[StatsItem, ...]:
+        # A field validator, so the error names attachments.stats.items, not the whole table.
+        keys = [item.key for item in items]
         repeated = {k for k in keys if keys.count(k) > 1}
         if repeated:
             raise ValueError(f"统计项 key 重复：{'、'.join(sorted(repeated))}")
-        for item in self.items:
+        for item in items:
             unknown = set(item.participants_of) - set(keys)
             if unknown:
                 raise ValueError(f"统计项 {item.key} 的 participants_of 引用了不存在的 key：{'、'.join(sorted(unknown))}")
-        return self
+        return items
 
     def item(self, key: str) -> StatsItem:
         return next(item for item in self.items if item.key == key)
@@ -220,16 +223,18 @@ class Campaign(_Model):
             raise ValueError(f"未知时区 {v!r}") from exc
         return v
 
-    @model_validator(mode="after")
-    def _names_unambiguous(self) -> Campaign:
+    @field_validator("units")
+    @classmethod
+    def _names_unambiguous(cls, units: tuple[Unit, ...]) -> tuple[Unit, ...]:
+        # A field validator, so the error names the units field, not "the whole file".
         seen: dict[str, str] = {}
-        for unit in self.units:
+        for unit in units:
             for name in (unit.name, *unit.aliases):
                 key = squash(name)
                 if key in seen and seen[key] != unit.name:
                     raise ValueError(f"单位名称或别名 {name!r} 同时指向 {seen[key]} 和 {unit.name}")
                 seen[key] = unit.name
-        return self
+        return units
 
     @property
     def tz(self) -> ZoneInfo:
@@ -363,5 +368,6 @@ def _explain(error: dict) -> str:
     zh = _PYDANTIC_ZH.get(error["type"])
     detail = error["msg"].removeprefix("Value error, ")
     if error["type"] == "literal_error":
-        return f"{zh}：{detail}"
+        allowed = re.findall(r"'([^']*)'", error.get("ctx", {}).get("expected", ""))
+        return f"{zh}：{error['input']!r}，可选：{'、'.join(allowed)}" if allowed else f"{zh}：{detail}"
     return zh or detail

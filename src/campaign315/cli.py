@@ -195,6 +195,37 @@ def history_cmd(
     history_table(_console(), campaign, shown, counting)
 
 
+@app.command("summary")
+@reports_errors
+def summary_cmd(
+    deadline: Annotated[str | None, typer.Option("--deadline", help="截止时间：日期（当天24时前）或日期时间；默认为附件2的报送时限。")] = None,
+    out: Annotated[Path, typer.Option("--out", "-o", help="汇总文件输出目录。")] = Path("summary"),
+    include_late: Annotated[bool, typer.Option("--include-late", help="截止后才收到的报表也计入汇总。")] = False,
+    json: JsonOpt = False,
+    workspace: WorkspaceOpt = None,
+) -> None:
+    """汇总：全区附件2（通知原格式，可报市里）、合并的3·14值班表、分部门明细，以及未报、逾期、被退回的部门。
+
+    示例：c315 summary --deadline 2020-03-19 --out summary
+    """
+    from campaign315.summary.compute import parse_deadline, summarise, summary_json
+
+    ws = _workspace(workspace)
+    campaign = ws.campaign
+    cutoff = parse_deadline(deadline, campaign)
+    with _open_store(ws) as store:
+        result = summarise(campaign, store, cutoff, include_late)
+    from campaign315.render.summary_files import write_summary_files
+
+    written = write_summary_files(result, out, ws.templates_dir)
+    if json:
+        _print_json(summary_json(result))
+        return
+    from campaign315.render.console import summary_report
+
+    summary_report(_console(), result, written)
+
+
 def _open_store(ws):
     from campaign315.store import Store
 

@@ -8,8 +8,11 @@ ACTIVE_LEADS = ("=", "+", "-", "@", "＝", "＋", "－", "＠", "\t", "\r", "\n"
 
 
 def looks_active(text: str) -> bool:
-    """>>> looks_active("=1+2"), looks_active(" ＝cmd|' /C calc'!A0"), looks_active("张涛")
-    (True, True, False)"""
+    """Would a spreadsheet run this text?
+
+    >>> looks_active("=1+2"), looks_active(" ＝cmd|' /C calc'!A0"), looks_active("张涛")
+    (True, True, False)
+    """
     return text.lstrip(" ").startswith(ACTIVE_LEADS)
 
 

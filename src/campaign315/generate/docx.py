@@ -86,7 +86,7 @@ def _common_context(
         "columns": list(spec.columns),
         "filler_text": filler_text,
         "phone_text": phone_text,
-        "instruction": instruction(campaign, attachment),
+        "instruction": instruction(campaign, attachment) if form is None else "",
     }
 
 

@@ -102,8 +102,9 @@ def _frame(ws: Worksheet, campaign: Campaign, attachment: AttachmentKey, unit: s
     if attachment == "stats":
         ws.merge_cells(f"A{layout.note_row}:{last}{layout.note_row}")
         _put(ws, f"A{layout.note_row}", spec.note, BODY_FONT, LEFT)
-    ws.merge_cells(f"A{layout.instruction_row}:{last}{layout.instruction_row}")
-    _put(ws, f"A{layout.instruction_row}", instruction(campaign, attachment), BODY_FONT, LEFT)
+    if form is None:  # a blank form tells its filler when and to whom; a filled summary does not
+        ws.merge_cells(f"A{layout.instruction_row}:{last}{layout.instruction_row}")
+        _put(ws, f"A{layout.instruction_row}", instruction(campaign, attachment), BODY_FONT, LEFT)
 
     ws.page_setup.paperSize = ws.PAPERSIZE_A4
     ws.page_setup.orientation = "portrait"

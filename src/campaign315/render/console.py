@@ -73,3 +73,37 @@ def history_table(console: Console, campaign: Campaign, returns: list[StoredRetu
 
 def _count(n: int, style: str) -> str:
     return f"[{style}]{n}[/]" if n else "0"
+
+
+def summary_report(console: Console, summary, written) -> None:
+    campaign = summary.campaign
+    cutoff = summary.cutoff.astimezone(campaign.tz).strftime("%Y-%m-%d %H:%M")
+    table = Table(title=f"{campaign.district.name} {campaign.attachments.stats.title}（截至 {cutoff}）")
+    for column in ("类别", "项目", "单位", "数量", "已报部门", "未报部门"):
+        table.add_column(column, overflow="fold")
+    for t in summary.totals:
+        quantity = "列示" if t.item.free else ("未报告" if t.quantity is None else str(t.quantity))
+        table.add_row(t.item.category, t.item.label or "—", t.item.unit or "—", quantity, str(len(t.reported_by)), str(len(t.not_reported_by)))
+    console.print(table)
+    if summary.other:
+        other = Table(title="「其他」事项（不合计，按部门列示）")
+        for column in ("部门", "类别", "数量", "备注"):
+            other.add_column(column, overflow="fold")
+        for o in summary.other:
+            other.add_row(o.unit, o.item.category, "" if o.quantity is None else str(o.quantity), Text(f"{o.label} {o.remark}".strip()))
+        console.print(other)
+    status_table(console, campaign, summary.standings, "各部门报送情况")
+    gaps = [r for r in summary.rosters if r.shortfall]
+    if gaps:
+        staffing = Table(title="值守人数不足")
+        staffing.add_column("部门")
+        staffing.add_column("情况", overflow="fold")
+        staffing.add_column("联系人")
+        for r in gaps:
+            staffing.add_row(r.unit.name, r.shortfall, campaign.contact_for(r.unit))
+        console.print(staffing)
+    people = sum(len(r.lines) for r in summary.rosters)
+    console.print(f"值班表汇总：{len(summary.rosters)} 个部门、{people} 人；汇总数字背后共有 {summary.warnings_behind_figures} 条提醒（见明细表「问题清单」）。")
+    console.print("已写入：")
+    for path in written:
+        console.print(f"  {path}")
