@@ -8,13 +8,12 @@ an archive keyed by SHA-256 before anything parses them; each return is one tran
 from __future__ import annotations
 
 import datetime as dt
-import os
 import sqlite3
-import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from campaign315.files import write_atomically
 from campaign315.forms import ActivityStats, DutyRoster, FilledForm, RosterEntry, StatsLine
 from campaign315.problems import Problem
 
@@ -132,17 +131,7 @@ class Store:
         relative = Path("archive") / sha256[:2] / f"{sha256}{suffix.lower()}"
         target = self.directory / relative
         if not target.exists():
-            target.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".part-")
-            try:
-                with os.fdopen(fd, "wb") as handle:
-                    handle.write(data)
-                    handle.flush()
-                    os.fsync(handle.fileno())
-                os.replace(tmp, target)
-            except BaseException:
-                Path(tmp).unlink(missing_ok=True)
-                raise
+            write_atomically(target, data)
         return relative.as_posix()
 
     # --- returns ---

@@ -1,0 +1,292 @@
+"""``make bench``: c315 at city and national scale, every figure a ratio to its lower bound
+measured in the same run on the same files.
+
+    python scripts/bench.py                 # 1,000 units (≈ 4,000 files)
+    python scripts/bench.py --units 10000   # the large run
+    python scripts/bench.py --json bench.json
+
+Lower bounds: a bare python-calamine read (xlsx), a bare zip + lxml parse of word/document.xml
+(docx), a raw zip write of the same parts (generate), ``python -c "import typer, rich"``
+(start-up). Nothing here asserts a time: it reports.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import io
+import json
+import os
+import shutil
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import zipfile
+from pathlib import Path
+
+from campaign315.campaign import Workspace, load_campaign, shipped
+from campaign315.forms import RosterLayout, StatsLayout
+from campaign315.generate.forms import blank_template, generate_forms, plan_forms
+from campaign315.generate.stamp import PLACEHOLDER, stamp
+from campaign315.ingest import ingest
+from campaign315.store import Store
+from campaign315.summary.compute import summarise
+
+REPEATS = 3
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--units", type=int, default=1000)
+    parser.add_argument("--stored", type=int, default=100_000, help="returns inserted for the summary benchmark")
+    parser.add_argument("--json", type=Path, default=Path("bench/out/bench.json"))
+    parser.add_argument("--keep", action="store_true", help="keep the work folder")
+    args = parser.parse_args()
+
+    work = Path(tempfile.mkdtemp(prefix="c315-bench-"))
+    try:
+        rows = run(work, args.units, args.stored)
+    finally:
+        if not args.keep:
+            shutil.rmtree(work, ignore_errors=True)
+    print_table(rows, args.units)
+    args.json.parent.mkdir(parents=True, exist_ok=True)
+    args.json.write_text(json.dumps({"units": args.units, "at": dt.datetime.now(dt.UTC).isoformat(), "rows": rows},
+                                    ensure_ascii=False, indent=2), encoding="utf-8")
+    print(f"\nJSON: {args.json}")
+
+
+def run(work: Path, units: int, stored: int) -> list[dict]:
+    workspace = make_workspace(work, units)
+    campaign = workspace.campaign
+    rows = []
+
+    # generate-forms: every unit's both attachments, both formats, vs raw-zip writes of the same parts.
+    planned = plan_forms(campaign, campaign.units, ("xlsx", "docx"), work / "forms")
+    per_file = median_of(lambda: timed_generate(campaign, planned, workspace.templates_dir, work / "forms"))
+    files = [p.path for p in planned]
+    bound = median_of(lambda: raw_zip_write(files, work / "rawzip"))
+    rows.append(row("generate-forms, per file", per_file, "raw zip write", bound, target=4.0, n=len(files)))
+
+    # The workload: filled returns, stamped per unit from a filled copy of each form.
+    returned = make_returns(campaign, workspace.templates_dir, work / "returned")
+    xlsx = sorted(returned.glob("*.xlsx"))
+    docx = sorted(returned.glob("*.docx"))
+
+    for label, group, bound_name, bound_fn, target in (
+        ("ingest .xlsx, per file", xlsx, "calamine read", calamine_read, 3.0),
+        ("ingest .docx, per file", docx, "zip + lxml parse", lxml_parse, 5.0),
+    ):
+        per = median_of(lambda g=group: timed_ingest(campaign, g, work / "store"))
+        low = median_of(lambda g=group, f=bound_fn: timed_each(g, f))
+        rows.append(row(label, per, bound_name, low, target=target, n=len(group)))
+
+    # summary over many stored returns (inserted directly).
+    store_dir = work / "big-store"
+    fill_store(campaign, store_dir, stored)
+    with Store(store_dir) as store:
+        cutoff = campaign.due_at("stats")
+        seconds = median_of(lambda: timed(lambda: summarise(campaign, store, cutoff)))
+    rows.append({"figure": f"summary over {stored:,} stored returns", "seconds": seconds, "target_seconds": 2.0,
+                 "met": seconds <= 2.0})
+
+    # start-up.
+    help_s = median_of(lambda: timed(lambda: subprocess.run([sys.executable, "-m", "campaign315", "--help"], capture_output=True, check=True)), repeats=5)
+    bare_s = median_of(lambda: timed(lambda: subprocess.run([sys.executable, "-c", "import typer, rich"], capture_output=True, check=True)), repeats=5)
+    rows.append(row("c315 --help", help_s, 'python -c "import typer, rich"', bare_s, target=1.5, n=1))
+
+    # peak memory of ingest at two sizes (a fresh process each; VmHWM of it and its workers).
+    for count in sorted({min(1000, len(xlsx)), len(xlsx)}):
+        rows.append(peak_rss(work, workspace, xlsx[:count]))
+    return rows
+
+
+# --- the workload ---------------------------------------------------------------------------
+
+
+def make_workspace(work: Path, units: int) -> Workspace:
+    """The shipped campaign with ``units`` synthetic units (stations every fifth)."""
+    text = (shipped("data") / "campaign.toml").read_text(encoding="utf-8")
+    head, _, rest = text.partition("[[units]]")
+    tail = rest[rest.index("# ---------------------------------------------------------------------------------------------\n# 工作要求"):]
+    unit_blocks = "".join(
+        f'[[units]]\nname = "单位{n:05d}{"市场监管所" if n % 5 == 0 else "科"}"\nkind = "{"市场监管所" if n % 5 == 0 else "科室"}"\n\n'
+        for n in range(units)
+    )
+    root = work / "workspace"
+    root.mkdir(parents=True)
+    (root / "campaign.toml").write_text(head + unit_blocks + tail, encoding="utf-8")
+    return Workspace(root)
+
+
+def make_returns(campaign, templates_dir: Path, out: Path) -> Path:
+    """Both attachments of every unit, as .xlsx and .docx, with realistic values."""
+    import openpyxl
+    from docx import Document
+
+    out.mkdir(parents=True)
+    stats, roster = StatsLayout(campaign.attachments.stats), RosterLayout(campaign.attachments.roster)
+    filled = {}
+    for attachment in ("stats", "roster"):
+        wb = openpyxl.load_workbook(io.BytesIO(blank_template(campaign, attachment, "xlsx", templates_dir)))
+        ws = wb.worksheets[0]
+        if attachment == "stats":
+            for n, item in enumerate(campaign.attachments.stats.items):
+                ws[stats.quantity_cell(item.key)] = ("３场" if n == 1 else n * 7 % 13) if not item.free else 2
+                if item.free:
+                    ws[stats.remark_cell(item.key)] = "社区宣传"
+            ws[stats.filler_cell], ws[stats.filler_phone_cell] = "张  涛", "13682055679"
+        else:
+            people = [("李明", "所长", "23301234", "13612345678"), ("王芳", "一级主任科员", "同上", "13712345678"), ("赵强", "科员", "", "139 1234 5678")]
+            for i, person in enumerate(people):
+                for field, value in zip(("name", "position", "landline", "mobile"), person, strict=True):
+                    ws[roster.cell(i, field)] = value
+            ws[roster.filler_cell], ws[roster.filler_phone_cell] = "李明", "13612345678"
+        buffer = io.BytesIO()
+        wb.save(buffer)
+        filled[(attachment, "xlsx")] = buffer.getvalue()
+        document = Document(io.BytesIO(blank_template(campaign, attachment, "docx", templates_dir)))
+        table = document.tables[0]
+        grid = [r.cells for r in table.rows]
+        if attachment == "stats":
+            for n, cells in enumerate(grid[1:]):
+                cells[3].text = str(n * 7 % 13)
+                cells[4].text = "社区宣传" if n in (9, 17) else ""
+        else:
+            for i, person in enumerate([("李明", "所长", "23301234", "13612345678"), ("王芳", "科员", "", "13712345678"), ("赵强", "科员", "", "13912345678")]):
+                for c, value in enumerate(person, start=1):
+                    grid[1 + i][c].text = value
+        buffer = io.BytesIO()
+        document.save(buffer)
+        filled[(attachment, "docx")] = buffer.getvalue()
+    for unit in campaign.units:
+        for (attachment, fmt), data in filled.items():
+            (out / f"{unit.name}-{attachment}.{fmt}").write_bytes(stamp(data, unit.name))
+    return out
+
+
+def fill_store(campaign, directory: Path, count: int) -> None:
+    """``count`` accepted stats returns spread over the campaign's units, inserted directly."""
+    Store(directory).close()
+    db = sqlite3.connect(directory / "c315.sqlite")
+    units = [u.name for u in campaign.units]
+    received = campaign.due_at("stats") - dt.timedelta(days=1)
+    keys = [item.key for item in campaign.attachments.stats.items]
+    with db:
+        db.executemany(
+            "INSERT INTO returns (id, campaign, sha256, filename, source_path, archive_path, unit, attachment, outcome,"
+            " received_at, received_ts, errors, warnings, ingested_at) VALUES (?, ?, ?, ?, '', '', ?, 'stats', 'accepted', ?, ?, 0, 1, '')",
+            [(i + 1, campaign.id, f"{i:064x}", f"f{i}.xlsx", units[i % len(units)],
+              (received + dt.timedelta(seconds=i)).isoformat(), (received + dt.timedelta(seconds=i)).timestamp()) for i in range(count)],
+        )
+        db.executemany("INSERT INTO stats_lines VALUES (?, ?, ?, '', '', 'D5')",
+                       [(i + 1, key, i % 7) for i in range(count) for key in keys])
+        db.executemany("INSERT INTO problems VALUES (?, 0, 'warning', 'quantity-empty', 'D6', '', 'x')", [(i + 1,) for i in range(count)])
+    db.close()
+
+
+# --- measurements -----------------------------------------------------------------------------
+
+
+def timed(fn) -> float:
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
+def median_of(fn, repeats: int = REPEATS) -> float:
+    return statistics.median(fn() for _ in range(repeats))
+
+
+def timed_generate(campaign, planned, templates_dir, out: Path) -> float:
+    shutil.rmtree(out, ignore_errors=True)
+    return timed(lambda: generate_forms(campaign, planned, templates_dir, force=True)) / len(planned)
+
+
+def raw_zip_write(files: list[Path], out: Path) -> float:
+    """Write each generated file's parts again with zipfile: the cost of producing the bytes."""
+    parts = []
+    for path in files:
+        with zipfile.ZipFile(path) as zf:
+            parts.append([(info.filename, zf.read(info)) for info in zf.infolist()])
+    shutil.rmtree(out, ignore_errors=True)
+    out.mkdir(parents=True)
+
+    def write_all():
+        for n, members in enumerate(parts):
+            with zipfile.ZipFile(out / f"{n}.zip", "w", zipfile.ZIP_DEFLATED, compresslevel=1) as zf:
+                for name, data in members:
+                    zf.writestr(name, data)
+
+    return timed(write_all) / len(files)
+
+
+def timed_ingest(campaign, files: list[Path], store_dir: Path) -> float:
+    shutil.rmtree(store_dir, ignore_errors=True)
+    with Store(store_dir) as store:
+        seconds = timed(lambda: ingest(files, campaign, store, dt.datetime(2020, 3, 12, 10, tzinfo=campaign.tz)))
+    return seconds / len(files)
+
+
+def timed_each(files: list[Path], fn) -> float:
+    return timed(lambda: [fn(path) for path in files]) / len(files)
+
+
+def calamine_read(path: Path) -> None:
+    from python_calamine import CalamineWorkbook
+
+    workbook = CalamineWorkbook.from_path(str(path))
+    for name in workbook.sheet_names:
+        workbook.get_sheet_by_name(name).to_python()
+
+
+def lxml_parse(path: Path) -> None:
+    from lxml import etree
+
+    with zipfile.ZipFile(path) as zf:
+        etree.fromstring(zf.read("word/document.xml"))
+
+
+def peak_rss(work: Path, workspace: Workspace, files: list[Path]) -> dict:
+    listing = work / f"files-{len(files)}.txt"
+    listing.write_text("\n".join(map(str, files)), encoding="utf-8")
+    store_dir = work / f"rss-store-{len(files)}"
+    code = (
+        "import resource, sys, datetime as dt; from pathlib import Path\n"
+        "from campaign315.campaign import Workspace; from campaign315.ingest import ingest; from campaign315.store import Store\n"
+        f"ws = Workspace({str(workspace.root)!r}); c = ws.campaign\n"
+        f"files = [Path(p) for p in Path({str(listing)!r}).read_text(encoding='utf-8').splitlines()]\n"
+        f"with Store(Path({str(store_dir)!r})) as s: ingest(files, c, s, dt.datetime(2020, 3, 12, 10, tzinfo=c.tz))\n"
+        "own = next(int(l.split()[1]) for l in open('/proc/self/status') if l.startswith('VmHWM'))\n"
+        "kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss\n"
+        "print(own, kids)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    own, kids = map(int, out.stdout.split())
+    return {"figure": f"ingest peak RSS, {len(files):,} .xlsx files", "main_mib": round(own / 1024, 1), "worker_mib": round(kids / 1024, 1)}
+
+
+def row(figure: str, value: float, bound_name: str, bound: float, target: float, n: int) -> dict:
+    ratio = value / bound if bound else float("inf")
+    return {"figure": figure, "ms": round(value * 1000, 3), "bound": bound_name, "bound_ms": round(bound * 1000, 3),
+            "ratio": round(ratio, 2), "target_ratio": target, "met": ratio <= target, "files": n}
+
+
+def print_table(rows: list[dict], units: int) -> None:
+    print(f"c315 benchmark — {units:,} units, {os.cpu_count()} cores, Python {sys.version.split()[0]}\n")
+    print(f"{'figure':38} {'c315':>10} {'lower bound':>30} {'ratio':>7} {'target':>7}  met")
+    for r in rows:
+        if "ratio" in r:
+            print(f"{r['figure']:38} {r['ms']:>8.2f}ms {r['bound'] + ' ' + format(r['bound_ms'], '.2f') + 'ms':>30} "
+                  f"{r['ratio']:>6.2f}× {r['target_ratio']:>6.1f}×  {'yes' if r['met'] else 'NO'}")
+        elif "seconds" in r:
+            print(f"{r['figure']:38} {r['seconds']:>9.3f}s {'(absolute target)':>30} {'':>7} {r['target_seconds']:>6.1f}s  {'yes' if r['met'] else 'NO'}")
+        else:
+            print(f"{r['figure']:38} main {r['main_mib']:.1f} MiB, largest worker {r['worker_mib']:.1f} MiB")
+
+
+if __name__ == "__main__":
+    main()
