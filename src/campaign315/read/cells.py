@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from functools import cached_property
+
+from campaign315.text import squash
 
 
 @dataclass(frozen=True)
@@ -23,7 +26,7 @@ class Cell:
     location: str
     formula: str | None = None
 
-    @property
+    @cached_property
     def text(self) -> str:
         """The value as a person would read it in the cell."""
         value = self.value
@@ -37,9 +40,14 @@ class Cell:
             return value.isoformat()
         return str(value)
 
+    @cached_property
+    def squashed(self) -> str:
+        """The text as labels are compared: full width folded, every space gone."""
+        return squash(self.text) if self.value is not None else ""
+
     @property
     def is_empty(self) -> bool:
-        return self.formula is None and self.text.strip() == ""
+        return self.formula is None and (self.value is None or self.text.strip() == "")
 
 
 @dataclass
@@ -50,9 +58,13 @@ class Row:
     table: int | None = None
     number: int = 0
 
-    @property
+    @cached_property
     def text(self) -> str:
         return "".join(cell.text for cell in self.cells)
+
+    @cached_property
+    def squashed(self) -> str:
+        return "".join(cell.squashed for cell in self.cells)
 
     def cell(self, index: int) -> Cell | None:
         return self.cells[index] if 0 <= index < len(self.cells) else None

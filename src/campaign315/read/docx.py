@@ -80,7 +80,7 @@ def _children(parent, name: str):
 
 def _text(paragraph) -> str:
     parts = []
-    for node in paragraph.iter():
+    for node in paragraph.iter(f"{W}t", f"{W}tab", f"{W}br"):
         if node.tag == f"{W}t":
             parts.append(node.text or "")
         elif node.tag == f"{W}tab":

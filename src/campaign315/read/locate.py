@@ -47,22 +47,24 @@ def _locate_in(sheet: Sheet, spec: RosterSpec | StatsSpec) -> tuple[int, Located
     labels = [squash(label) for label in spec.columns]
     title = header_index = None
     for index, row in enumerate(sheet.rows):
-        if title is None and title_key and title_key in squash(row.text):
-            title = next((c for c in row.cells if title_key in squash(c.text)), row.cells[0])
-        texts = [squash(c.text) for c in row.cells]
+        if title is None and title_key and title_key in row.squashed:
+            title = next((c for c in row.cells if title_key in c.squashed), row.cells[0])
+        if labels[0] not in row.squashed:
+            continue
+        texts = [c.squashed for c in row.cells]
         if all(label in texts for label in labels):
             header_index = index
             break
     if header_index is None:
         return None
     header = sheet.rows[header_index]
-    texts = [squash(c.text) for c in header.cells]
+    texts = [c.squashed for c in header.cells]
     columns = {label: texts.index(label) for label in labels}
     filler_key = squash(spec.filler_labels[0])
     body, end = [], len(sheet.rows)
     for index in range(header_index + 1, len(sheet.rows)):
         row = sheet.rows[index]
-        if (header.table is not None and row.table != header.table) or filler_key in squash(row.text):
+        if (header.table is not None and row.table != header.table) or filler_key in row.squashed:
             end = index
             break
         body.append(row)
@@ -82,9 +84,10 @@ def labelled_cell(rows: list[Row], label: str, stop: str | None = None) -> Cell 
     there; a cell with value None when the label is there but nothing was written."""
     key = squash(label)
     for row in rows:
+        if key not in row.squashed:
+            continue
         for i, cell in enumerate(row.cells):
-            squashed = squash(cell.text)
-            if key not in squashed:
+            if key not in cell.squashed:
                 continue
             text = fold(cell.text)
             after = _after_label(text, label)
