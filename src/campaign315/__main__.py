@@ -1,3 +1,4 @@
 from campaign315.cli import main
 
-main()
+if __name__ == "__main__":  # worker processes re-import this module; only the real start runs the CLI
+    main()

@@ -270,10 +270,15 @@ class _progress:
             return lambda: None
         from rich.progress import Progress
 
-        self._bar = Progress(console=_console(stderr=True), transient=True)
+        # No refresh thread: ingest forks worker processes, which must not inherit a running thread.
+        self._bar = Progress(console=_console(stderr=True), transient=True, auto_refresh=False)
         self._bar.start()
         task = self._bar.add_task(self.label, total=self.total)
-        return lambda: self._bar.advance(task)
+        def advance():
+            self._bar.advance(task)
+            self._bar.refresh()
+
+        return advance
 
     def __exit__(self, *exc):
         if self.show:

@@ -9,7 +9,9 @@ from __future__ import annotations
 import datetime as dt
 import glob
 import hashlib
+import multiprocessing
 import os
+import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,7 +20,8 @@ from typing import Literal
 from campaign315.campaign import Campaign
 from campaign315.errors import UsageError
 from campaign315.problems import Problem, problem
-from campaign315.store import NewReturn, Store
+from campaign315.store import NewReturn, Store, archive_bytes
+from campaign315.validate.returns import Examination
 
 Outcome = Literal["accepted", "rejected", "duplicate"]
 
@@ -113,46 +116,86 @@ def parse_received_at(text: str, campaign: Campaign) -> dt.datetime:
     return value if value.tzinfo else value.replace(tzinfo=campaign.tz)
 
 
+@dataclass
+class Examined:
+    """One file read and validated, before anything is written to the store."""
+
+    sha256: str
+    received_at: dt.datetime
+    archive_path: str
+    exam: Examination
+    modified: dt.datetime | None = None
+
+
 def ingest_file(path: Path, campaign: Campaign, store: Store | None, received_at: dt.datetime | None = None) -> FileResult:
     """Archive, read, identify, validate and (unless ``store`` is None: a dry run) record one file."""
-    name = str(path)
+    if store is not None:
+        # Cheap duplicate check first: the identical file again is not read at all.
+        try:
+            sha256 = hashlib.sha256(path.read_bytes()).hexdigest()
+        except OSError:
+            sha256 = ""
+        if sha256 and store.knows(sha256):
+            received = received_at or _mtime(path, campaign)
+            return FileResult(str(path), sha256, "duplicate", None, None, received)
+    examined = _examine(path, campaign, store.directory if store is not None else None, received_at)
+    return _record(path, examined, campaign, store)
+
+
+def _examine(path: Path, campaign: Campaign, store_dir: Path | None, received_at: dt.datetime | None) -> Examined:
+    """Read the bytes once, archive them (unless a dry run), then read and validate them."""
+    from campaign315.read.package import Unreadable, read_package
+    from campaign315.validate.returns import examine
+
     try:
         stat = path.stat()
         received = received_at or dt.datetime.fromtimestamp(stat.st_mtime, tz=campaign.tz)
         data = path.read_bytes()
     except OSError as exc:
         when = received_at or dt.datetime.now(tz=campaign.tz)
-        return FileResult(name, "", "rejected", None, None, when, [problem("file-unreadable", name, detail=_os_reason(exc))])
+        failed = Examination(problems=[problem("file-unreadable", str(path), detail=_os_reason(exc))])
+        return Examined("", when, "", failed)
     sha256 = hashlib.sha256(data).hexdigest()
-    if store is not None and store.knows(sha256):
-        return FileResult(name, sha256, "duplicate", None, None, received)
-    archive_path = store.archive(data, sha256, path.suffix[:16]) if store is not None else ""
-
-    from campaign315.read.package import Unreadable, read_package
-    from campaign315.validate.returns import Examination, examine
-
+    archive_path = archive_bytes(store_dir, data, sha256, path.suffix[:16]) if store_dir is not None else ""
     try:
         package = read_package(data, path.name)
-        exam = examine(package, campaign)
-        modified = package.modified
+        return Examined(sha256, received, archive_path, examine(package, campaign), package.modified)
     except Unreadable as exc:
-        exam, modified = Examination(problems=[problem(exc.code, path.name, detail=exc.detail)]), None
-    except (RecursionError, MemoryError, ValueError, KeyError, IndexError, TypeError, AttributeError) as exc:
+        return Examined(sha256, received, archive_path, Examination(problems=[problem(exc.code, path.name, detail=exc.detail)]))
+    except (RecursionError, MemoryError, ValueError, KeyError, IndexError, TypeError, AttributeError, OverflowError) as exc:
         # A file shaped in a way no reader anticipated: reject it, say so, keep the run going.
-        exam, modified = Examination(problems=[problem("file-corrupt", path.name, detail=f"{type(exc).__name__}")]), None
+        failed = Examination(problems=[problem("file-corrupt", path.name, detail=type(exc).__name__)])
+        return Examined(sha256, received, archive_path, failed)
+
+
+def _record(path: Path, examined: Examined, campaign: Campaign, store: Store | None) -> FileResult:
+    """Write one examined file to the store (one transaction); say what happened to it."""
+    exam = examined.exam
+    name = str(path)
+    if not examined.sha256:
+        return FileResult(name, "", "rejected", None, None, examined.received_at, exam.problems)
+    if store is not None and store.knows(examined.sha256):
+        return FileResult(name, examined.sha256, "duplicate", None, None, examined.received_at)
     outcome: Outcome = "accepted" if exam.accepted else "rejected"
     unit = exam.unit.name if exam.unit else None
-    result = FileResult(name, sha256, outcome, unit, exam.attachment, received, exam.problems)
+    result = FileResult(name, examined.sha256, outcome, unit, exam.attachment, examined.received_at, exam.problems)
     if store is not None:
         recorded = store.record(NewReturn(
-            campaign=campaign.id, sha256=sha256, filename=path.name, source_path=str(path.absolute()),
-            archive_path=archive_path, unit=unit, attachment=exam.attachment, outcome=outcome,
-            received_at=received, document_modified=modified, problems=exam.problems,
-            form=exam.form if outcome == "accepted" else exam.form,
+            campaign=campaign.id, sha256=examined.sha256, filename=path.name, source_path=str(path.absolute()),
+            archive_path=examined.archive_path, unit=unit, attachment=exam.attachment, outcome=outcome,
+            received_at=examined.received_at, document_modified=examined.modified, problems=exam.problems,
+            form=exam.form,
         ))
         if recorded is None:
             result.outcome = "duplicate"
     return result
+
+
+def _mtime(path: Path, campaign: Campaign) -> dt.datetime:
+    try:
+        return dt.datetime.fromtimestamp(path.stat().st_mtime, tz=campaign.tz)
+    except OSError:
+        return dt.datetime.now(tz=campaign.tz)
 
 
 def ingest(
@@ -161,13 +204,51 @@ def ingest(
     store: Store | None,
     received_at: dt.datetime | None = None,
     advance: Callable[[FileResult], None] = lambda _: None,
+    workers: int | None = None,
 ) -> list[FileResult]:
+    """Ingest files in order. With many files, reading and validating run in a pool of worker
+    processes (one per core); this process alone archives and writes the store."""
+    workers = workers if workers is not None else (os.cpu_count() or 1) if len(files) >= PARALLEL_FROM else 1
+    if workers <= 1:
+        results = []
+        for path in files:
+            results.append(ingest_file(path, campaign, store, received_at))
+            advance(results[-1])
+        return results
+    from concurrent.futures import ProcessPoolExecutor
+
+    import campaign315.read.docx  # noqa: F401  — loaded once here, inherited by forked workers
+    import campaign315.read.xlsx  # noqa: F401
+
     results = []
-    for path in files:
-        result = ingest_file(path, campaign, store, received_at)
-        results.append(result)
-        advance(result)
+    # fork: workers inherit the loaded modules and start in milliseconds. c315 runs no threads
+    # (the progress bar refreshes on each file, not from a thread), so forking is safe.
+    context = multiprocessing.get_context("fork" if sys.platform == "linux" else "spawn")
+    store_dir = store.directory if store is not None else None
+    with ProcessPoolExecutor(workers, mp_context=context, initializer=_worker_start,
+                             initargs=(campaign, store_dir, received_at)) as pool:
+        chunks = max(1, min(64, len(files) // (workers * 8)))
+        for path, examined in zip(files, pool.map(_examine_in_worker, files, chunksize=chunks), strict=True):
+            results.append(_record(path, examined, campaign, store))
+            advance(results[-1])
     return results
+
+
+PARALLEL_FROM = 100
+"""Below this many files a pool costs more to start than it saves."""
+
+_worker_args: tuple = ()
+
+
+def _worker_start(campaign: Campaign, store_dir: Path | None, received_at: dt.datetime | None) -> None:
+    global _worker_args
+    _worker_args = (campaign, store_dir, received_at)
+
+
+def _examine_in_worker(path: Path):
+    """In a worker: the file's bytes, stat and examination — everything but the store."""
+    campaign, store_dir, received_at = _worker_args
+    return _examine(path, campaign, store_dir, received_at)
 
 
 def _os_reason(exc: OSError) -> str:

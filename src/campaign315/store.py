@@ -100,6 +100,17 @@ class NewReturn:
     form: FilledForm | None
 
 
+def archive_bytes(directory: Path, data: bytes, sha256: str, suffix: str) -> str:
+    """Keep the exact bytes under ``directory/archive``, once per content, written atomically
+    (safe from several processes at once: the same content always lands at the same name).
+    Returns the path relative to ``directory``."""
+    relative = Path("archive") / sha256[:2] / f"{sha256}{suffix.lower()}"
+    target = Path(directory) / relative
+    if not target.exists():
+        write_atomically(target, data)
+    return relative.as_posix()
+
+
 class Store:
     """The embedded store under a workspace's ``.c315/``: ``c315.sqlite`` and ``archive/``."""
 
@@ -126,13 +137,7 @@ class Store:
     # --- the archive ---
 
     def archive(self, data: bytes, sha256: str, suffix: str) -> str:
-        """Keep the exact bytes, once per content, written atomically. Returns the path
-        relative to the store."""
-        relative = Path("archive") / sha256[:2] / f"{sha256}{suffix.lower()}"
-        target = self.directory / relative
-        if not target.exists():
-            write_atomically(target, data)
-        return relative.as_posix()
+        return archive_bytes(self.directory, data, sha256, suffix)
 
     # --- returns ---
 

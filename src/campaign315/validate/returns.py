@@ -122,8 +122,17 @@ def read_stats(located: Located, spec: StatsSpec, unit_name: str, problems: list
     pending = {item.key for item in spec.items}
     lines: dict[str, StatsLine] = {}
     item_locations: dict[str, str] = {}
-    category, last_index = "", -1
     body = [row for row in located.body if not all(c.is_empty for c in row.cells)]
+    # Items whose label is somewhere in the body: a row in an expected item's place is that item
+    # relabelled only when the item's own label is nowhere else (else a row was inserted).
+    present, category = set(), ""
+    for row in body:
+        category = squash(_cell(row, category_col).text) or category
+        label = squash(_cell(row, label_col).text)
+        item = by_label.get((category, label)) or _free_item(spec, category, label)
+        if item is not None:
+            present.add(item.key)
+    category, last_index = "", -1
     for position, row in enumerate(body):
         category = squash(_cell(row, category_col).text) or category
         label_cell = _cell(row, label_col)
@@ -133,7 +142,7 @@ def read_stats(located: Located, spec: StatsSpec, unit_name: str, problems: list
         if item is None or item.key not in pending:
             shown = label_cell.text.strip() or category
             expected = spec.items[position] if position < len(spec.items) else None
-            if expected is not None and expected.key in pending and label:
+            if expected is not None and expected.key in pending and expected.key not in present and label:
                 pending.discard(expected.key)
                 problems.append(problem("item-label-changed", label_cell.location, shown, row.number))
             elif quantity_cell.is_empty and remark_cell.is_empty:
