@@ -27,10 +27,10 @@ import time
 import zipfile
 from pathlib import Path
 
-from campaign315.campaign import Workspace, load_campaign, shipped
+from campaign315.campaign import Workspace, shipped
 from campaign315.forms import RosterLayout, StatsLayout
 from campaign315.generate.forms import blank_template, generate_forms, plan_forms
-from campaign315.generate.stamp import PLACEHOLDER, stamp
+from campaign315.generate.stamp import stamp
 from campaign315.ingest import ingest
 from campaign315.store import Store
 from campaign315.summary.compute import summarise

@@ -118,6 +118,14 @@ def read_stats(located: Located, spec: StatsSpec, unit_name: str, problems: list
     quantity_col, remark_col = located.columns[quantity_header], located.columns[remark_header]
 
     by_label = {(squash(i.category), squash(i.label)): i for i in spec.items}
+    # A label found in one item only still names it when its category cell is gone (deleting the
+    # first row of a merged category cell takes the category's text with it).
+    labels = [squash(i.label) for i in spec.items]
+    by_label_alone = {squash(i.label): i for i in spec.items if i.label and labels.count(squash(i.label)) == 1}
+
+    def lookup(category: str, label: str):
+        return by_label.get((category, label)) or _free_item(spec, category, label) or by_label_alone.get(label)
+
     order = {item.key: n for n, item in enumerate(spec.items)}
     pending = {item.key for item in spec.items}
     lines: dict[str, StatsLine] = {}
@@ -129,7 +137,7 @@ def read_stats(located: Located, spec: StatsSpec, unit_name: str, problems: list
     for row in body:
         category = squash(_cell(row, category_col).text) or category
         label = squash(_cell(row, label_col).text)
-        item = by_label.get((category, label)) or _free_item(spec, category, label)
+        item = lookup(category, label)
         if item is not None:
             present.add(item.key)
     category, last_index = "", -1
@@ -137,7 +145,7 @@ def read_stats(located: Located, spec: StatsSpec, unit_name: str, problems: list
         category = squash(_cell(row, category_col).text) or category
         label_cell = _cell(row, label_col)
         label = squash(label_cell.text)
-        item = by_label.get((category, label)) or _free_item(spec, category, label)
+        item = lookup(category, label)
         quantity_cell, remark_cell = _cell(row, quantity_col), _cell(row, remark_col)
         if item is None or item.key not in pending:
             shown = label_cell.text.strip() or category
