@@ -88,7 +88,7 @@ class Staffing(_Model):
         >>> s.classify("一级主任科员"), s.classify("办公室主任"), s.classify("司机")
         ('cadre', 'leader', 'unknown')
         """
-        title = squash(position)
+        title = _TRAILING_NOTE.sub("", squash(position))  # 副所长（主持工作） → 副所长
         for term, role in self._titles_longest_first:
             if term and title.endswith(term):
                 return role
@@ -100,6 +100,9 @@ class Staffing(_Model):
         if both:
             raise ValueError(f"职务同时列为领导和干部：{'、'.join(sorted(both))}")
         return self
+
+
+_TRAILING_NOTE = re.compile(r"[(（\[【][^()（）]*[)）\]】]$")
 
 
 class Period(_Model):

@@ -18,6 +18,11 @@ _SPACE = re.compile(r"\s+")
 _DOTS = str.maketrans({"·": "•", "・": "•", "∙": "•", "‧": "•", "⋅": "•"})
 
 
+def visible(text: str) -> str:
+    """Invisible marks removed and ends stripped; otherwise exactly as typed."""
+    return _INVISIBLE.sub("", text).strip()
+
+
 def fold(text: str) -> str:
     """NFKC (full-width digits and letters to ASCII), invisible marks removed, ends stripped."""
     return _INVISIBLE.sub("", unicodedata.normalize("NFKC", text)).translate(_DOTS).strip()

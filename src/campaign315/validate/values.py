@@ -25,7 +25,7 @@ from typing import Literal
 
 from campaign315.problems import Problem, problem
 from campaign315.read.cells import Cell
-from campaign315.text import fold, squash
+from campaign315.text import fold, squash, visible
 
 __all__ = [
     "Phone",
@@ -362,5 +362,6 @@ def read_name(cell: Cell) -> str:
 
 
 def read_text(cell: Cell) -> str:
-    """Free text (职务, 备注) folded to half width with the ends trimmed; "" when empty."""
-    return fold(cell.text)
+    """Free text (职务, 备注) as typed — only invisible marks removed and the ends trimmed; ""
+    when empty. Folding is for comparing, never for what is stored and shown back."""
+    return visible(cell.text)
