@@ -158,7 +158,7 @@ def status_cmd(json: JsonOpt = False, workspace: WorkspaceOpt = None) -> None:
     ws = _workspace(workspace)
     campaign = ws.campaign
     with _open_store(ws) as store:
-        rows = standings(campaign, store.returns(campaign.id))
+        rows = standings(campaign, store.latest_returns(campaign.id, None))
     if json:
         _print_json([
             {"unit": s.unit.name, "attachment": s.attachment, "status": s.status,

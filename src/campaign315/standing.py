@@ -25,7 +25,8 @@ class Standing:
     counting: StoredReturn | None
     """The return whose figures count (the latest accepted one by the cut-off), if any."""
     received: list[StoredReturn]
-    """Every return from this unit for this attachment, oldest first."""
+    """The returns from this unit for this attachment that were looked at, oldest first (all of
+    them from ``Store.returns``; the deciding few from ``Store.latest_returns``)."""
 
     @property
     def latest(self) -> StoredReturn | None:
@@ -34,7 +35,7 @@ class Standing:
     @property
     def problem_count(self) -> int:
         shown = self.counting or self.latest
-        return len(shown.problems) if shown else 0
+        return shown.errors + shown.warnings if shown else 0
 
 
 def standings(

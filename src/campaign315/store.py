@@ -192,22 +192,47 @@ class Store:
                 self.db.execute("ROLLBACK")
             raise
 
-    def returns(self, campaign: str, unit: str | None = None) -> list[StoredReturn]:
-        """Every return received for the campaign (optionally one unit's), oldest first, with problems."""
+    def returns(self, campaign: str, unit: str | None = None, with_problems: bool = True) -> list[StoredReturn]:
+        """Every return received for the campaign (optionally one unit's), oldest first, with
+        their problems unless ``with_problems`` is False (see :meth:`attach_problems`)."""
         sql = "SELECT * FROM returns WHERE campaign = ?" + (" AND unit = ?" if unit else "") + " ORDER BY received_ts, id"
-        cursor = self.db.execute(sql, (campaign, unit) if unit else (campaign,))
+        return self._returns(self.db.execute(sql, (campaign, unit) if unit else (campaign,)), with_problems)
+
+    def latest_returns(self, campaign: str, cutoff: dt.datetime | None) -> list[StoredReturn]:
+        """Per unit × attachment, only the returns that can decide its standing at ``cutoff``:
+        the latest accepted and the latest rejected, before and after the cut-off (at most
+        four each). A summary over 100,000 stored returns reads a few dozen rows."""
+        sql = """
+            SELECT * FROM (
+                SELECT *, ROW_NUMBER() OVER (
+                    PARTITION BY unit, attachment, outcome, received_ts <= ?
+                    ORDER BY received_ts DESC, id DESC) AS rank_in_group
+                FROM returns WHERE campaign = ?)
+            WHERE rank_in_group = 1 ORDER BY received_ts, id"""
+        limit = cutoff.timestamp() if cutoff else float("inf")
+        return self._returns(self.db.execute(sql, (limit, campaign)), with_problems=True, drop=("rank_in_group",))
+
+    def _returns(self, cursor: sqlite3.Cursor, with_problems: bool, drop: tuple[str, ...] = ()) -> list[StoredReturn]:
         names = [d[0] for d in cursor.description]
         found = []
         for row in cursor.fetchall():
             record = dict(zip(names, row, strict=True))
-            record.pop("received_ts")
-            record.pop("ingested_at")
+            for column in ("received_ts", "ingested_at", *drop):
+                record.pop(column)
             record["received_at"] = dt.datetime.fromisoformat(record["received_at"])
             found.append(StoredReturn(**record))
-        by_id = {r.id: r for r in found}
+        if with_problems:
+            self.attach_problems(found)
+        return found
+
+    def attach_problems(self, returns: list[StoredReturn]) -> None:
+        """Load the problems of these returns (only): a summary over 100,000 returns needs
+        the problems of the few that count."""
+        by_id = {r.id: r for r in returns}
+        for r in returns:
+            r.problems = []
         for return_id, severity, code, location, value, message in self._in("SELECT return_id, severity, code, location, value, message FROM problems", by_id, "ORDER BY return_id, seq"):
             by_id[return_id].problems.append(Problem(severity, code, location, value, message))
-        return found
 
     def stats_lines(self, return_ids: Iterable[int]) -> dict[int, list[StatsLine]]:
         result: dict[int, list[StatsLine]] = {rid: [] for rid in return_ids}

@@ -84,7 +84,7 @@ class Summary:
 
     @property
     def warnings_behind_figures(self) -> int:
-        return sum(1 for s in self.standings if s.counting for p in s.counting.problems if p.severity == "warning")
+        return sum(s.counting.warnings for s in self.standings if s.counting)
 
     def district_stats(self) -> ActivityStats:
         """The district's own 附件2: each item totalled; 其他 rows carry the units' remarks."""
@@ -124,8 +124,7 @@ def parse_deadline(text: str | None, campaign: Campaign) -> dt.datetime:
 
 
 def summarise(campaign: Campaign, store: Store, cutoff: dt.datetime, include_late: bool = False) -> Summary:
-    returns = store.returns(campaign.id)
-    rows = standings(campaign, returns, cutoff, include_late)
+    rows = standings(campaign, store.latest_returns(campaign.id, cutoff), cutoff, include_late)
     counting: dict[tuple[str, str], StoredReturn] = {(s.unit.name, s.attachment): s.counting for s in rows if s.counting}
     stats_returns = {unit: r for (unit, att), r in counting.items() if att == "stats"}
     roster_returns = {unit: r for (unit, att), r in counting.items() if att == "roster"}
