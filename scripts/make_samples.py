@@ -14,7 +14,8 @@ The story the set tells (deadlines: 附件1 2020-03-13 12:00, 附件2 2020-03-19
 * 五大道市场监管所's roster has no leader on duty (three ranks, 主任科员 is not 主任): a warning.
 * 市场和网络交易监管科 sends 附件2 twice on 19 March; the corrected afternoon version supersedes.
 * 药化监管科's 附件2 (Word) says 若干 and -1: rejected, and never re-sent.
-* 产品质量科's 附件2 arrives on 20 March at 09:10: late.
+* 新兴市场监管所's 附件2 arrives at 19:40 on 19 March, after the 17:30 due time: late, but counted
+  by a 3月19日 cut-off; 产品质量科's arrives on 20 March at 09:10: after that cut-off.
 * 南营门市场监管所's 附件2 was copied into a new workbook: no embedded identity, identified by its
   title and 填报部门.
 * 南市市场监管所 sends nothing.
@@ -54,7 +55,8 @@ T3 = "2020-03-13T11:50:00+08:00"   # 附件1, just before noon
 T4 = "2020-03-18T16:30:00+08:00"   # 附件2, the day before it is due
 T5 = "2020-03-19T10:05:00+08:00"   # 附件2, the morning it is due (网监科's first version)
 T6 = "2020-03-19T16:45:00+08:00"   # 附件2, before the end of the day (网监科's correction)
-T7 = "2020-03-20T09:10:00+08:00"   # 附件2, the next morning: late
+T6L = "2020-03-19T19:40:00+08:00"  # 附件2, after 下班 (17:30) the day it is due: late, still before a 3月19日 cut-off
+T7 = "2020-03-20T09:10:00+08:00"   # 附件2, the next morning: after a 3月19日 cut-off
 
 # 附件2 item keys in the order of the form (campaign.toml).
 KEYS = ("1.1", "1.2", "1.3", "1.4", "1.5", "1.6", "1.7", "1.8", "1.9", "1.10",
@@ -214,7 +216,7 @@ def samples() -> list[Sample]:
                note="最后一行「其他」写了项目和备注"),
         Sample("五大道市场监管所", "stats", "xlsx", "五大道所-315统计.xlsx", T6, "谢楠", "13512769023",
                quantities=q(_1_1=2, _1_2=1, _1_7=700, _1_8=260, _1_9=55)),
-        Sample("新兴市场监管所", "stats", "xlsx", "新兴所附件2.xlsx", T6, "任洁", "13752261948",
+        Sample("新兴市场监管所", "stats", "xlsx", "新兴所附件2.xlsx", T6L, "任洁", "13752261948",
                quantities=q(_1_1=3, _1_2=1, _1_6=1, _1_7=900, _1_8=380, _1_9=90, _2_4=1, _2_7=40),
                remarks={"1.6": "快检实验室开放日"}),
         Sample("南营门市场监管所", "stats", "xlsx", "南营门所统计表.xlsx", T6, "沈琳", "15822073306",
