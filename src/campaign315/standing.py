@@ -59,14 +59,16 @@ def standings(
             accepted = [r for r in received if r.outcome == "accepted"]
             in_time = [r for r in accepted if cutoff is None or r.received_at <= cutoff]
             after = [r for r in accepted if cutoff is not None and r.received_at > cutoff]
-            counting = in_time[-1] if in_time else (after[-1] if after and include_late else None)
-            if in_time:
+            if include_late and after:  # the latest return counts, even one after the cut-off
+                counting, status = after[-1], "after_cutoff"
+            elif in_time:
+                counting = in_time[-1]
                 status: Status = "on_time" if counting.received_at <= campaign.due_at(attachment) else "late"
             elif after:
-                status = "after_cutoff"
+                counting, status = None, "after_cutoff"
             elif received:
-                status = "rejected"
+                counting, status = None, "rejected"
             else:
-                status = "missing"
+                counting, status = None, "missing"
             result.append(Standing(unit, attachment, status, counting, received))
     return result

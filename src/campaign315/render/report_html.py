@@ -101,8 +101,10 @@ class TotalRow:
     free: bool
     missing: bool
     reported: int
-    owing: int
-    not_reported: str
+    counted: int
+    """How many units' returns count: ``reported`` of them gave a figure for this item."""
+    left_empty: str
+    """The units whose counted return left this item empty (units with no return are not named)."""
 
 
 @dataclass
@@ -254,6 +256,7 @@ def _status_cell(standing: Standing | None, tz) -> StatusCell | None:
 
 
 def _total_rows(summary: Summary) -> list[TotalRow]:
+    counted = {s.unit.name for s in summary.standings if s.attachment == "stats" and s.counting}
     rows = []
     totals = summary.totals
     for index, total in enumerate(totals):
@@ -262,7 +265,6 @@ def _total_rows(summary: Summary) -> list[TotalRow]:
         span = 0
         if index == 0 or totals[index - 1].item.category != item.category:
             span = next((n for n, t in enumerate(totals[index:]) if t.item.category != item.category), len(totals) - index)
-        owing = len(total.reported_by) + len(total.not_reported_by)
         rows.append(TotalRow(
             key=item.key,
             category=item.category,
@@ -273,8 +275,8 @@ def _total_rows(summary: Summary) -> list[TotalRow]:
             free=item.free,
             missing=not item.free and total.quantity is None,
             reported=len(total.reported_by),
-            owing=owing,
-            not_reported="、".join(total.not_reported_by),
+            counted=len(counted),
+            left_empty="、".join(unit for unit in total.not_reported_by if unit in counted),
         ))
     return rows
 

@@ -184,8 +184,8 @@ def _breakdown_workbook(summary: Summary) -> bytes:
            [(o.unit, o.item.category, o.label or o.item.label, "" if o.quantity is None else o.quantity, o.remark) for o in summary.other])
 
     sources = wb.create_sheet("来源")
-    _table(sources, 1, ["项目", "部门", "数量", "文件", "单元格", "接收时间"],
-           [(t.item.title, s.unit, s.quantity, s.filename, s.cell, s.received_at.astimezone(campaign.tz).strftime("%Y-%m-%d %H:%M"))
+    _table(sources, 1, ["项目", "部门", "数量", "文件", "单元格", "接收时间", "备注"],
+           [(t.item.title, s.unit, s.quantity, s.filename, s.cell, s.received_at.astimezone(campaign.tz).strftime("%Y-%m-%d %H:%M"), s.remark)
             for t in summary.totals for s in t.sources])
     return _save(wb)
 

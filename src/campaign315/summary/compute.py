@@ -26,6 +26,7 @@ class Source:
     filename: str
     cell: str
     received_at: dt.datetime
+    remark: str = ""
 
 
 @dataclass
@@ -144,7 +145,7 @@ def summarise(campaign: Campaign, store: Store, cutoff: dt.datetime, include_lat
                 if item.free and line is not None and (line.remark or line.label):
                     other.append(OtherEntry(unit, item, None, line.remark, line.label))
                 continue
-            sources.append(Source(unit, line.quantity, ret.filename, line.cell, ret.received_at))
+            sources.append(Source(unit, line.quantity, ret.filename, line.cell, ret.received_at, line.remark))
             if item.free:
                 other.append(OtherEntry(unit, item, line.quantity, line.remark, line.label))
         quantity = None if item.free or not sources else sum(s.quantity for s in sources)
