@@ -11,6 +11,7 @@ from campaign315.read.package import Unreadable, parse_xml, read_part
 
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 MAX_ROWS = 5000
+MAX_COLS = 64  # grid columns in one table row; a form has 5
 
 
 def read_docx(zf: zipfile.ZipFile) -> Package:
@@ -28,7 +29,7 @@ def read_docx(zf: zipfile.ZipFile) -> Package:
             rows.append(Row([Cell(_text(block) or None, f"正文第{counters['paragraph']}段")]))
         else:
             counters["table"] += 1
-            rows.extend(_table_rows(block, counters["table"]))
+            rows.extend(_table_rows(block, counters["table"], MAX_ROWS - len(rows)))
         if len(rows) > MAX_ROWS:
             raise Unreadable("file-unsafe", f"文档超过 {MAX_ROWS} 行，远超报表大小")
     return Package("docx", [Sheet("正文", rows)])
@@ -43,9 +44,12 @@ def _blocks(parent):
             yield from _blocks(child.find(f"{W}sdtContent") if child.tag == f"{W}sdt" else child)
 
 
-def _table_rows(table, number: int) -> list[Row]:
+def _table_rows(table, number: int, room: int) -> list[Row]:
+    """The table's rows; more than ``room`` of them is refused before they are all built."""
     rows = []
     for r, tr in enumerate((tr for tr in _children(table, "tr")), start=1):
+        if r > room:
+            raise Unreadable("file-unsafe", f"文档超过 {MAX_ROWS} 行，远超报表大小")
         cells: list[Cell] = []
         for tc in _children(tr, "tc"):
             props = tc.find(f"{W}tcPr")
@@ -61,6 +65,8 @@ def _table_rows(table, number: int) -> list[Row]:
                 continued = v_merge is not None and v_merge.get(f"{W}val", "continue") == "continue"
             text = "" if continued else "\n".join(t for t in (_text(p) for p in tc.iter(f"{W}p")) if t)
             column = len(cells) + 1
+            if column + span - 1 > MAX_COLS:  # checked before the cells exist: spans multiply them
+                raise Unreadable("file-unsafe", f"表{number} 第{r}行超过 {MAX_COLS} 列，远超报表大小")
             cells.append(Cell(text or None, f"表{number} 第{r}行第{column}列"))
             cells.extend(Cell(None, f"表{number} 第{r}行第{column + k}列") for k in range(1, span))
         rows.append(Row(cells, table=number, number=r))

@@ -40,7 +40,7 @@ def read_with_calamine(data: bytes, fmt: str) -> Package:
         workbook = CalamineWorkbook.from_filelike(io.BytesIO(data))
     except Exception as exc:  # calamine raises its own error types for every kind of damage
         if fmt == "xls":
-            raise Unreadable("format-legacy", "Excel 97-2003（.xls），且无法读取") from None
+            raise Unreadable("format-legacy", "Excel 97-2003（.xls）") from None
         raise Unreadable("file-corrupt", f"{type(exc).__name__}: {str(exc)[:120]}") from None
     sheets, properties = [], {}
     for meta in workbook.sheets_metadata:

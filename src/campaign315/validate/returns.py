@@ -166,6 +166,8 @@ def read_stats(located: Located, spec: StatsSpec, unit_name: str, problems: list
         if squash(typed_unit) != squash(item.unit):
             problems.append(problem("unit-label-changed", _cell(row, unit_col).location, typed_unit, item.title))
         quantity, found = read_quantity(quantity_cell, item.unit)
+        if item.free and quantity_cell.is_empty and remark_cell.is_empty and (item.label or label_cell.is_empty):
+            found = []  # a 其他 row left blank is the normal case, not an unreported figure
         problems.extend(found)
         lines[item.key] = StatsLine(
             key=item.key,
@@ -283,4 +285,6 @@ def _footer(located: Located, problems: list[Problem]) -> tuple[str, str]:
     if not phone.kind:
         problems.append(problem("filler-phone-invalid", phone_cell.location, phone_cell.text))
         return filler, ""
+    # Either kind of number will do for the filler: only say what was cleaned up.
+    problems.extend(p for p in found if p.code == "phone-normalised")
     return filler, phone.number
