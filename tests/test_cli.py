@@ -26,7 +26,7 @@ ENV = {"COLUMNS": "200", "C315_WORKSPACE": None}
 CHINESE = re.compile(r"[\u4e00-\u9fff]")
 HEAVY_MODULES = {"openpyxl", "docx", "docxtpl", "python_calamine", "sqlite3", "_sqlite3", "lxml"}
 SHIPPED = load_campaign(shipped("data") / CAMPAIGN_FILE)
-TEMPLATES = sorted(path.name for path in shipped("templates").glob("*.docx"))
+TEMPLATES = sorted(path.name for path in shipped("templates").iterdir() if path.suffix in (".docx", ".j2"))
 
 
 def c315(*args: str, env: dict | None = None):
@@ -152,7 +152,8 @@ def test_init_writes_the_campaign_and_the_templates(tmp_path):
     assert result.exit_code == 0, result.output
     assert str(workspace) in result.output
     assert load_campaign(workspace / CAMPAIGN_FILE) == SHIPPED
-    assert sorted(p.name for p in (workspace / "templates").iterdir()) == TEMPLATES == ["附件1.docx", "附件2.docx"]
+    assert sorted(p.name for p in (workspace / "templates").iterdir()) == TEMPLATES == [
+        "feedback_letter.txt.j2", "reminder.txt.j2", "report.html.j2", "附件1.docx", "附件2.docx"]
     for name in TEMPLATES:  # a copy: the office restyles its own
         assert filecmp.cmp(workspace / "templates" / name, shipped("templates") / name, shallow=False)
 

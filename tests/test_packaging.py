@@ -110,4 +110,5 @@ def test_installed_python_m_campaign315_help_works(installed, tmp_path):
 def test_installed_init_copies_the_shipped_campaign(installed, tmp_path):
     run([installed / "bin" / "c315", "init", "ws"], cwd=tmp_path, env=outside_env())
     assert (tmp_path / "ws" / "campaign.toml").read_text(encoding="utf-8") == (CHECKOUT / "data" / "campaign.toml").read_text(encoding="utf-8")
-    assert sorted(p.name for p in (tmp_path / "ws" / "templates").iterdir()) == ["附件1.docx", "附件2.docx"]
+    assert sorted(p.name for p in (tmp_path / "ws" / "templates").iterdir()) == [
+        "feedback_letter.txt.j2", "reminder.txt.j2", "report.html.j2", "附件1.docx", "附件2.docx"]

@@ -68,15 +68,16 @@ def totals_by_key(report: dict) -> dict[str, dict]:
 
 
 def written(out: Path, ignore: set[str] = frozenset()) -> dict[str, Path]:
-    """The five summary files by what they are: stats.xlsx, stats.docx, roster.xlsx, roster.docx,
-    breakdown.xlsx — and nothing else in ``out`` (no temporary file left behind)."""
+    """The six summary files by what they are: stats.xlsx, stats.docx, roster.xlsx, roster.docx,
+    breakdown.xlsx, report.html — and nothing else in ``out`` (no temporary file left behind)."""
     found: dict[str, Path] = {}
     for path in sorted(p for p in out.iterdir() if p.name not in ignore):
-        kind = "stats" if STATS.label in path.name else "roster" if ROSTER.label in path.name else "breakdown"
+        kind = ("report" if path.suffix == ".html" else "stats" if STATS.label in path.name
+                else "roster" if ROSTER.label in path.name else "breakdown")
         key = f"{kind}{path.suffix}"
         assert key not in found, f"two {key} files: {found[key].name}, {path.name}"
         found[key] = path
-    assert set(found) == {"stats.xlsx", "stats.docx", "roster.xlsx", "roster.docx", "breakdown.xlsx"}, sorted(found)
+    assert set(found) == {"stats.xlsx", "stats.docx", "roster.xlsx", "roster.docx", "breakdown.xlsx", "report.html"}, sorted(found)
     return found
 
 
@@ -602,6 +603,10 @@ def snapshot(path: Path):
     if path.suffix == ".xlsx":
         wb = openpyxl.load_workbook(path)
         return {ws.title: [tuple(c.value for c in row) for row in ws.iter_rows()] for ws in wb.worksheets}
+    if path.suffix == ".html":
+        text = path.read_text(encoding="utf-8")
+        assert text.rstrip().endswith("</html>"), f"half-written report {path.name}"
+        return text
     return docx_texts(path)
 
 
@@ -690,7 +695,7 @@ def test_interrupted_writing_leaves_whole_files_only(small_district, tmp_path, m
 
     summary(workspace, out, "--deadline", "2020-03-19")
     new = {path.name: snapshot(path) for path in written(out).values()}
-    assert len(new) == 5 and all(new[name] != old[name] for name in old), "the second summary differs in every file"
+    assert len(new) == 6 and all(new[name] != old[name] for name in old), "the second summary differs in every file"
 
     # nothing but summary files — no .part left behind — and each one whole: old or new, never half
     assert set(after) <= set(new)

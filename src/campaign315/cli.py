@@ -163,7 +163,7 @@ def status_cmd(json: JsonOpt = False, workspace: WorkspaceOpt = None) -> None:
         _print_json([
             {"unit": s.unit.name, "attachment": s.attachment, "status": s.status,
              "received_at": (s.counting or s.latest).received_at.isoformat() if (s.counting or s.latest) else None,
-             "problems": s.problem_count, "contact": campaign.contact_for(s.unit)}
+             "problems": s.problem_count, "contact": s.contact}
             for s in rows
         ])
         return
@@ -225,6 +225,34 @@ def summary_cmd(
     from campaign315.render.console import summary_report
 
     summary_report(_console(), result, written)
+
+
+@app.command("feedback")
+@reports_errors
+def feedback_cmd(
+    out: Annotated[Path, typer.Option("--out", "-o", help="输出目录；每次运行写入其中一个以当前时间命名的子目录。")] = Path("feedback"),
+    unit: Annotated[list[str] | None, typer.Option("--unit", "-u", help="只处理这些部门（可用简称）；可重复。")] = None,
+    workspace: WorkspaceOpt = None,
+) -> None:
+    """反馈与催报：给有问题的部门一份标注了问题单元格的原表副本和修改意见，给未报或被退回的部门一条催报短信，另附催报清单。
+
+    示例：c315 feedback --out feedback --unit 药化科
+    """
+    import datetime as dt
+
+    from campaign315.feedback import write_feedback
+
+    ws = _workspace(workspace)
+    campaign = ws.campaign
+    units = _resolve_units(campaign, unit) if unit else None
+    now = dt.datetime.now(campaign.tz)
+    folder = out / now.strftime("%Y-%m-%d-%H%M%S")
+    with _open_store(ws) as store:
+        result = write_feedback(campaign, store, folder, ws.templates_dir, units=units, now=now)
+    console = _console()
+    console.print(result.describe())
+    if result.written:
+        console.print(f"已写入 {folder}/")
 
 
 def _open_store(ws):

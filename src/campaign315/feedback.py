@@ -239,7 +239,7 @@ def chase_list(campaign: Campaign, chased: list[tuple[Standing, FormNotice]], no
     ]
     for number, (standing, notice) in enumerate(chased, start=1):
         cells = (str(number), standing.unit.name, f"{notice.label} {notice.title}", notice.status_zh,
-                 notice.due_text, campaign.contact_for(standing.unit))
+                 notice.due_text, standing.contact)
         lines.append("\t".join(cells))
     return "\n".join(lines)
 

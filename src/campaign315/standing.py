@@ -27,6 +27,9 @@ class Standing:
     received: list[StoredReturn]
     """The returns from this unit for this attachment that were looked at, oldest first (all of
     them from ``Store.returns``; the deciding few from ``Store.latest_returns``)."""
+    contact: str = "—"
+    """Whom to phone: the unit's contact in the campaign data, else the 填报人 and 联系电话 of its
+    latest return (either attachment)."""
 
     @property
     def latest(self) -> StoredReturn | None:
@@ -71,4 +74,19 @@ def standings(
             else:
                 counting, status = None, "missing"
             result.append(Standing(unit, attachment, status, counting, received))
+    _fill_contacts(campaign, result)
     return result
+
+
+def _fill_contacts(campaign: Campaign, rows: list[Standing]) -> None:
+    latest: dict[str, StoredReturn] = {}
+    for s in rows:
+        for r in s.received:
+            if r.filler and (s.unit.name not in latest or r.received_at > latest[s.unit.name].received_at):
+                latest[s.unit.name] = r
+    for s in rows:
+        if s.unit.contact:
+            s.contact = campaign.contact_for(s.unit)
+        elif s.unit.name in latest:
+            r = latest[s.unit.name]
+            s.contact = f"{r.filler} {r.filler_phone}".strip() + "（填报人）"

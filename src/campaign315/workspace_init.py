@@ -13,7 +13,8 @@ def init_workspace(directory: Path, *, force: bool = False) -> list[Path]:
     """Copy the shipped ``campaign.toml`` and ``templates/`` into ``directory``; never over an
     edited copy unless ``force``."""
     sources = [(shipped("data") / CAMPAIGN_FILE, directory / CAMPAIGN_FILE)]
-    sources += [(path, directory / "templates" / path.name) for path in sorted(shipped("templates").glob("*.docx"))]
+    sources += [(path, directory / "templates" / path.name) for path in sorted(shipped("templates").iterdir())
+                if path.suffix in (".docx", ".j2")]
     existing = [target for _, target in sources if target.exists()]
     if existing and not force:
         raise WouldOverwrite(f"{existing[0]} 已存在（可能已修改过），未覆盖。确认要恢复默认请加 --force。")

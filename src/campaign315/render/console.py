@@ -54,7 +54,7 @@ def status_table(console: Console, campaign: Campaign, rows: list[Standing], tit
         when = shown.received_at.astimezone(campaign.tz).strftime("%m-%d %H:%M") if shown else "—"
         style = STATUS_STYLE[s.status]
         table.add_row(s.unit.name, ATTACHMENT_ZH[s.attachment], f"[{style}]{STATUS_ZH[s.status]}[/]", when,
-                      str(s.problem_count) if shown else "—", campaign.contact_for(s.unit))
+                      str(s.problem_count) if shown else "—", s.contact)
     console.print(table)
     counts = {k: sum(s.status == k for s in rows) for k in STATUS_ZH}
     console.print("、".join(f"{STATUS_ZH[k]} {v}" for k, v in counts.items()))
@@ -100,7 +100,7 @@ def summary_report(console: Console, summary, written) -> None:
         staffing.add_column("情况", overflow="fold")
         staffing.add_column("联系人")
         for r in gaps:
-            staffing.add_row(r.unit.name, r.shortfall, campaign.contact_for(r.unit))
+            staffing.add_row(r.unit.name, r.shortfall, summary.contact(r.unit))
         console.print(staffing)
     people = sum(len(r.lines) for r in summary.rosters)
     console.print(f"值班表汇总：{len(summary.rosters)} 个部门、{people} 人；汇总数字背后共有 {summary.warnings_behind_figures} 条提醒（见明细表「问题清单」）。")

@@ -7,7 +7,7 @@ Layout (positions, widths, colours) is computed here as plain numbers; every wor
 what came from a return — reaches the page through the template, whose environment escapes
 everything. Nothing is marked safe.
 
->>> _text_colour("#4e79a7"), _text_colour("#edc948")
+>>> _text_colour("#0067a5"), _text_colour("#f3c300")
 ('#ffffff', '#1f1f1f')
 """
 
@@ -27,11 +27,12 @@ TEMPLATE = "report.html.j2"
 SEVERITY_ZH = {"error": "错误", "warning": "提醒"}
 
 # One colour per unit, by its place in the campaign's list: the same unit has the same colour on
-# every bar. Neighbours differ in hue and lightness; a longer list of units cycles.
+# every bar. Kelly's colours of maximum contrast, in his order, so neighbours stay apart; a
+# longer list of units cycles.
 PALETTE = (
-    "#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2", "#edc948", "#b07aa1", "#ff9da7",
-    "#9c755f", "#1f4e79", "#bab0ac", "#8cd17d", "#d37295", "#86bcb6", "#f1ce63", "#a0cbe8",
-    "#79706e", "#ffbe7d", "#499894", "#d4a6c8",
+    "#f3c300", "#875692", "#f38400", "#a1caf1", "#be0032", "#c2b280", "#848482", "#008856",
+    "#e68fac", "#0067a5", "#f99379", "#604e97", "#f6a600", "#b3446c", "#dcd300", "#882d17",
+    "#8db600", "#654522", "#e25822", "#2b3d26",
 )
 
 # The chart's geometry, in SVG user units (the SVG scales to the page's width).
@@ -157,6 +158,17 @@ class StaffingRow:
 
 
 @dataclass
+class ProblemGroup:
+    """The problems of one returned file, listed under its unit and name."""
+
+    unit: str
+    filename: str
+    errors: int = 0
+    warnings: int = 0
+    problems: list[dict[str, str]] = field(default_factory=list)
+
+
+@dataclass
 class ReportView:
     title: str
     campaign_name: str
@@ -174,7 +186,8 @@ class ReportView:
     other: list[dict[str, str]]
     chart: Chart
     staffing: list[StaffingRow]
-    problems: list[dict[str, str]]
+    problem_count: int
+    problem_groups: list[ProblemGroup]
     notes: list[str] = field(default_factory=list)
 
 
@@ -195,7 +208,7 @@ def report_view(summary: Summary) -> ReportView:
         columns.append(AttachmentColumn(key, ATTACHMENT_ZH[key], campaign.spec(key).due_text, counts))
 
     units = [
-        UnitStatusRow(unit.name, campaign.contact_for(unit),
+        UnitStatusRow(unit.name, summary.contact(unit),
                       {key: _status_cell(by_unit.get(unit.name, {}).get(key), tz) for key in attachments})
         for unit in campaign.units
     ]
@@ -206,9 +219,9 @@ def report_view(summary: Summary) -> ReportView:
     short = sum(1 for r in summary.rosters if r.shortfall)
     headline = []
     for column in columns:
-        counted = sum(n for status, _, n in column.counts if status in ("on_time", "late"))
-        owing = sum(n for _, _, n in column.counts)
-        headline.append((column.name, f"{counted} / {owing}", "个部门计入汇总"))
+        owed = [s for s in summary.standings if s.attachment == column.key]
+        counted = sum(1 for s in owed if s.counting)  # with --include-late, returns after the cut-off too
+        headline.append((column.name, f"{counted} / {len(owed)}", "个部门计入汇总"))
     headline.append(("问题", f"{errors} / {warnings}", "错误 / 提醒"))
     headline.append(("值守人数", str(short), "个部门不足"))
 
@@ -234,10 +247,8 @@ def report_view(summary: Summary) -> ReportView:
                 "quantity": "" if o.quantity is None else str(o.quantity), "remark": o.remark} for o in summary.other],
         chart=contribution_chart(summary),
         staffing=_staffing_rows(summary, by_unit),
-        problems=[{"unit": p.unit, "filename": p.filename, "location": p.problem.location,
-                   "severity": p.problem.severity, "severity_zh": SEVERITY_ZH.get(p.problem.severity, p.problem.severity),
-                   "code": p.problem.code, "value": p.problem.value, "message": p.problem.message}
-                  for p in summary.problems],
+        problem_count=len(summary.problems),
+        problem_groups=_problem_groups(summary),
         notes=notes,
     )
 
@@ -344,6 +355,18 @@ def _text_colour(background: str) -> str:
     return "#ffffff" if luminance < 0.33 else "#1f1f1f"
 
 
+def _problem_groups(summary: Summary) -> list[ProblemGroup]:
+    groups: dict[tuple[str, str], ProblemGroup] = {}
+    for line in summary.problems:
+        group = groups.setdefault((line.unit, line.filename), ProblemGroup(line.unit, line.filename))
+        p = line.problem
+        group.errors += p.severity == "error"
+        group.warnings += p.severity != "error"
+        group.problems.append({"location": p.location, "severity": p.severity, "severity_zh": SEVERITY_ZH.get(p.severity, p.severity),
+                               "code": p.code, "value": p.value, "message": p.message})
+    return list(groups.values())
+
+
 def _staffing_rows(summary: Summary, by_unit: dict[str, dict[str, Standing]]) -> list[StaffingRow]:
     campaign = summary.campaign
     counted = {r.unit.name: r for r in summary.rosters}
@@ -354,7 +377,7 @@ def _staffing_rows(summary: Summary, by_unit: dict[str, dict[str, Standing]]) ->
         if roster is None:
             standing = by_unit.get(unit.name, {}).get("roster")
             status = STATUS_ZH[standing.status] if standing else STATUS_ZH["missing"]
-            rows.append(StaffingRow(unit.name, campaign.contact_for(unit), None, None, None, requirement,
+            rows.append(StaffingRow(unit.name, summary.contact(unit), None, None, None, requirement,
                                     f"未计入（{status}）", None, ""))
             continue
         roles = [line.role for line in roster.lines]
@@ -364,7 +387,7 @@ def _staffing_rows(summary: Summary, by_unit: dict[str, dict[str, Standing]]) ->
         )
         rows.append(StaffingRow(
             unit=unit.name,
-            contact=campaign.contact_for(unit),
+            contact=summary.contact(unit),
             people=len(roles),
             leaders=roles.count("leader"),
             unknown=roles.count("unknown"),

@@ -60,6 +60,9 @@ def write_summary_files(summary: Summary, out: Path, templates_dir: Path) -> lis
     put(names["roster"], "xlsx", _roster_workbook(summary))
     put(names["roster"], "docx", _roster_document(summary))
     put(names["breakdown"], "xlsx", _breakdown_workbook(summary))
+    from campaign315.render.report_html import render_report
+
+    put(f"{district}-3•15活动情况报告-{when}", "html", render_report(summary, templates_dir).encode("utf-8"))
     return written
 
 
@@ -167,7 +170,7 @@ def _breakdown_workbook(summary: Summary) -> bytes:
         shown = s.counting or s.latest
         status_rows.append((s.unit.name, ATTACHMENT_ZH[s.attachment], STATUS_ZH[s.status],
                             shown.received_at.astimezone(campaign.tz).strftime("%Y-%m-%d %H:%M") if shown else "",
-                            s.problem_count if shown else "", shown.filename if shown else "", campaign.contact_for(s.unit)))
+                            s.problem_count if shown else "", shown.filename if shown else "", s.contact))
     _table(status, 1, ["部门", "表格", "状态", "接收时间", "问题数", "文件", "联系人"], status_rows,
            alert=lambda row: row[2] in (STATUS_ZH["missing"], STATUS_ZH["rejected"], STATUS_ZH["late"], STATUS_ZH["after_cutoff"]))
 

@@ -83,6 +83,10 @@ class Summary:
     rosters: list[UnitRoster]
     problems: list[ProblemLine] = field(default_factory=list)
 
+    def contact(self, unit: Unit) -> str:
+        """Whom to phone about the unit (see :attr:`Standing.contact`)."""
+        return next((s.contact for s in self.standings if s.unit == unit), self.campaign.contact_for(unit))
+
     @property
     def warnings_behind_figures(self) -> int:
         return sum(s.counting.warnings for s in self.standings if s.counting)
