@@ -581,3 +581,23 @@ def test_refusal_writes_nothing_even_where_files_are_missing(tmp_path):
     assert result.exit_code == 1, result.output
     assert not missing.exists()
     assert fingerprint(out) == before
+
+
+def test_forms_written_by_the_process_pool_are_the_same_as_by_one_process(tmp_path, monkeypatch):
+    """Many forms are stamped and written on every core; the result must not depend on it."""
+    import campaign315.generate.forms as generation
+
+    campaign = load_campaign(shipped("data") / "campaign.toml")
+    units = list(campaign.units[:4])
+    results = {}
+    for label, threshold in (("serial", 10_000), ("pool", 1)):
+        monkeypatch.setattr(generation, "PARALLEL_FROM", threshold)
+        planned = generation.plan_forms(campaign, units, ("xlsx", "docx"), tmp_path / label)
+        written = generation.generate_forms(campaign, planned, shipped("templates"))
+        results[label] = {
+            path.relative_to(tmp_path / label): zipfile.ZipFile(path).read("docProps/custom.xml") for path in written
+        }
+    assert len(results["pool"]) == 16
+    assert results["pool"] == results["serial"]
+    for path, custom in results["pool"].items():
+        assert f">{path.parts[0]}</vt:lpwstr>".encode() in custom

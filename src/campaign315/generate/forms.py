@@ -3,7 +3,11 @@ stamped per unit, written atomically, never over someone's file without ``--forc
 
 from __future__ import annotations
 
+import multiprocessing
+import os
+import sys
 from collections.abc import Callable, Iterable
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -64,13 +68,28 @@ def generate_forms(
         shown = "\n".join(f"  {path}" for path in existing[:5])
         more = f"\n  ……等共 {len(existing)} 个文件" if len(existing) > 5 else ""
         raise WouldOverwrite(f"以下文件已存在，可能已有人填写，未覆盖：\n{shown}{more}\n确认要重新生成请加 --force，或用 --out 指定别的目录。")
-    templates: dict[tuple[AttachmentKey, Format], bytes] = {}
-    written = []
-    for form in planned:
-        key = (form.attachment, form.format)
-        if key not in templates:
-            templates[key] = blank_template(campaign, form.attachment, form.format, templates_dir)
-        write_atomically(form.path, stamp(templates[key], form.unit.name))
-        written.append(form.path)
-        advance(form)
-    return written
+    # Each attachment × format is rendered once; every copy is that render with the unit stamped in.
+    global _templates
+    _templates = {
+        key: blank_template(campaign, *key, templates_dir)
+        for key in dict.fromkeys((form.attachment, form.format) for form in planned)
+    }
+    if len(planned) < PARALLEL_FROM or sys.platform != "linux":
+        for form in planned:
+            _write_copy(form)
+            advance(form)
+        return [form.path for form in planned]
+    # Many forms: stamping and writing run on every core; forked workers inherit the renders.
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(os.cpu_count() or 1, mp_context=context) as pool:
+        for form in zip(planned, pool.map(_write_copy, planned, chunksize=32), strict=True):
+            advance(form[0])
+    return [form.path for form in planned]
+
+
+PARALLEL_FROM = 200
+_templates: dict[tuple[AttachmentKey, Format], bytes] = {}
+
+
+def _write_copy(form: PlannedForm) -> None:
+    write_atomically(form.path, stamp(_templates[(form.attachment, form.format)], form.unit.name))
