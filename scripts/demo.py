@@ -9,7 +9,8 @@ In a fresh workspace ``demo/`` at the top of the checkout (deleted first; git-ig
    ``data/samples/received.toml``, in time order. The first batch is shown in full; later batches
    show only the problems of a rejected file and the closing count (``c315 status`` follows);
 3. ``c315 status``;
-4. ``c315 summary --deadline 2020-03-19 --out summary``, when this c315 has that command.
+4. ``c315 summary --deadline 2020-03-19 --out summary``, when this c315 has that command;
+5. ``c315 feedback --out feedback``: marked copies and letters for units with problems, 催报 texts.
 
 Each command runs as ``python -m campaign315`` with this interpreter and is echoed after ``$ ``.
 An ingest that rejects a file exits 1, which is expected; any other failure stops the demo with
@@ -146,9 +147,12 @@ def main() -> None:
     else:
         print("# 这一版 c315 还没有 summary 命令，跳过汇总。\n")
 
+    run(["feedback", "--out", "feedback"])
+
     where = ["空白表 demo/forms/", "报回文件 demo/returned/", "数据库和原件存档 demo/.c315/"]
     if (DEMO / "summary").is_dir():
-        where.append("汇总 demo/summary/")
+        where.append("汇总和 HTML 报告 demo/summary/")
+    where.append("修改意见、标注副本和催报短信 demo/feedback/")
     print("演示完成。" + "；".join(where) + "。")
 
 
