@@ -42,13 +42,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--units", type=int, default=1000)
     parser.add_argument("--stored", type=int, default=100_000, help="returns inserted for the summary benchmark")
+    parser.add_argument("--rss-files", type=int, nargs="*", default=[1000, 10_000],
+                        help="ingest this many .xlsx returns in a fresh process each and report its peak memory")
     parser.add_argument("--json", type=Path, default=Path("bench/out/bench.json"))
     parser.add_argument("--keep", action="store_true", help="keep the work folder")
     args = parser.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="c315-bench-"))
     try:
-        rows = run(work, args.units, args.stored)
+        rows = run(work, args.units, args.stored, args.rss_files)
     finally:
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)
@@ -59,7 +61,7 @@ def main() -> None:
     print(f"\nJSON: {args.json}")
 
 
-def run(work: Path, units: int, stored: int) -> list[dict]:
+def run(work: Path, units: int, stored: int, rss_files: list[int]) -> list[dict]:
     workspace = make_workspace(work, units)
     campaign = workspace.campaign
     rows = []
@@ -98,9 +100,14 @@ def run(work: Path, units: int, stored: int) -> list[dict]:
     bare_s = median_of(lambda: timed(lambda: subprocess.run([sys.executable, "-c", "import typer, rich"], capture_output=True, check=True)), repeats=5)
     rows.append(row("c315 --help", help_s, 'python -c "import typer, rich"', bare_s, target=1.5, n=1))
 
-    # peak memory of ingest at two sizes (a fresh process each; VmHWM of it and its workers).
-    for count in sorted({min(1000, len(xlsx)), len(xlsx)}):
-        rows.append(peak_rss(work, workspace, xlsx[:count]))
+    # peak memory of ingest at each size (a fresh process each; VmHWM of it and of its workers).
+    if rss_files:
+        needed = max(rss_files)
+        big = make_workspace(work / "rss", (needed + 1) // 2) if needed > len(xlsx) else workspace
+        pool = sorted(make_returns(big.campaign, big.templates_dir, work / "rss" / "returned", formats=("xlsx",)).glob("*.xlsx")) \
+            if needed > len(xlsx) else xlsx
+        for count in sorted(rss_files):
+            rows.append(peak_rss(work, big, pool[:count]))
     return rows
 
 
@@ -122,7 +129,7 @@ def make_workspace(work: Path, units: int) -> Workspace:
     return Workspace(root)
 
 
-def make_returns(campaign, templates_dir: Path, out: Path) -> Path:
+def make_returns(campaign, templates_dir: Path, out: Path, formats=("xlsx", "docx")) -> Path:
     """Both attachments of every unit, as .xlsx and .docx, with realistic values."""
     import openpyxl
     from docx import Document
@@ -164,7 +171,8 @@ def make_returns(campaign, templates_dir: Path, out: Path) -> Path:
         filled[(attachment, "docx")] = buffer.getvalue()
     for unit in campaign.units:
         for (attachment, fmt), data in filled.items():
-            (out / f"{unit.name}-{attachment}.{fmt}").write_bytes(stamp(data, unit.name))
+            if fmt in formats:
+                (out / f"{unit.name}-{attachment}.{fmt}").write_bytes(stamp(data, unit.name))
     return out
 
 
@@ -265,7 +273,7 @@ def peak_rss(work: Path, workspace: Workspace, files: list[Path]) -> dict:
         "print(own, kids)\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    own, kids = map(int, out.stdout.split())
+    own, kids = map(int, out.stdout.split()[-2:])
     return {"figure": f"ingest peak RSS, {len(files):,} .xlsx files", "main_mib": round(own / 1024, 1), "worker_mib": round(kids / 1024, 1)}
 
 
