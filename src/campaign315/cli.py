@@ -46,7 +46,9 @@ def reports_errors(command):
         try:
             return command(*args, **kwargs)
         except C315Error as exc:
-            _console(stderr=True).print(f"[bold red]错误：[/]{exc}", markup=True, highlight=False)
+            from rich.text import Text
+
+            _console(stderr=True).print(Text("错误：", style="bold red") + Text(str(exc)), highlight=False)
             raise typer.Exit(exc.exit_code) from None
         except KeyboardInterrupt:
             _console(stderr=True).print("[yellow]已中断。已完成的部分已保存，重新运行同一命令即可继续。[/]")
@@ -76,8 +78,8 @@ def init_cmd(
     written = init_workspace(directory, force=force)
     console = _console()
     for path in written:
-        console.print(f"  已写入 {path}")
-    console.print(f"工作目录 {directory} 已就绪：编辑 campaign.toml 后，在该目录运行 c315 generate-forms。")
+        console.print(f"  已写入 {path}", markup=False)
+    console.print(f"工作目录 {directory} 已就绪：编辑 campaign.toml 后，在该目录运行 c315 generate-forms。", markup=False)
 
 
 @app.command("generate-forms")
@@ -105,7 +107,7 @@ def generate_forms_cmd(
     planned = plan_forms(campaign, units, formats, out)
     with _progress(len(planned), "生成表格") as advance:
         written = generate_forms(campaign, planned, ws.templates_dir, force=force, advance=lambda _: advance())
-    _console().print(f"已为 {len(units)} 个部门生成 {len(written)} 个文件，保存在 {out}/（每个部门一个子目录）。")
+    _console().print(f"已为 {len(units)} 个部门生成 {len(written)} 个文件，保存在 {out}/（每个部门一个子目录）。", markup=False)
 
 
 @app.command("ingest")
@@ -250,9 +252,9 @@ def feedback_cmd(
     with _open_store(ws) as store:
         result = write_feedback(campaign, store, folder, ws.templates_dir, units=units, now=now)
     console = _console()
-    console.print(result.describe())
+    console.print(result.describe(), markup=False)
     if result.written:
-        console.print(f"已写入 {folder}/")
+        console.print(f"已写入 {folder}/", markup=False)
 
 
 def _open_store(ws):

@@ -1,6 +1,13 @@
-"""Rich tables for the operator's terminal. Each function takes results, prints, returns nothing."""
+"""Rich tables for the operator's terminal. Each function takes results, prints, returns nothing.
+
+Text that came from a file — names, values, remarks, even file names — is printed through
+:func:`plain`: never read as rich markup (a path may hold ``[/]``), and never as terminal control
+codes (a cell may hold ``ESC[2J``).
+"""
 
 from __future__ import annotations
+
+import re
 
 from rich.console import Console
 from rich.table import Table
@@ -13,6 +20,14 @@ from campaign315.store import StoredReturn
 
 OUTCOME_ZH = {"accepted": "[green]已接收[/]", "rejected": "[bold red]退回[/]", "duplicate": "[dim]重复[/]"}
 ATTACHMENT_ZH = {"roster": "附件1 值班表", "stats": "附件2 统计表", None: "—"}
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def plain(value: object, style: str = "") -> Text:
+    """Untrusted text as inert terminal text: control characters shown as �, markup not parsed."""
+    return Text(_CONTROL.sub("\ufffd", "" if value is None else str(value)), style=style)
+
+
 STATUS_STYLE = {"on_time": "green", "late": "yellow", "after_cutoff": "yellow", "rejected": "bold red", "missing": "bold red"}
 
 
@@ -21,22 +36,24 @@ def ingest_report(console: Console, results: list[FileResult], skipped, dry_run:
     for column in ("文件", "部门", "表格", "结果", "错误", "提醒"):
         table.add_column(column, overflow="fold")
     for r in results:
-        table.add_row(r.file, r.unit or "—", ATTACHMENT_ZH[r.attachment], OUTCOME_ZH[r.outcome],
+        table.add_row(plain(r.file), plain(r.unit or "—"), ATTACHMENT_ZH[r.attachment], OUTCOME_ZH[r.outcome],
                       _count(r.errors, "red"), _count(r.warnings, "yellow"))
     console.print(table)
     for r in results:
         if not r.problems:
             continue
-        heading = f"{r.file}（{r.unit or '部门不明'} · {ATTACHMENT_ZH[r.attachment]} · {OUTCOME_ZH[r.outcome]}）"
+        heading = plain(f"{r.file}（{r.unit or '部门不明'} · {ATTACHMENT_ZH[r.attachment]} · ")
+        heading.append_text(Text.from_markup(OUTCOME_ZH[r.outcome]))
+        heading.append("）")
         problems = Table(title=heading, title_justify="left", show_lines=False, expand=False)
         for column, ratio in (("位置", None), ("代码", None), ("填写内容", None), ("说明", None)):
             problems.add_column(column, overflow="fold", ratio=ratio)
         for p in r.problems:
             style = "red" if p.severity == "error" else "yellow"
-            problems.add_row(Text(p.location), Text(p.code, style=style), Text(p.value), Text(p.message))
+            problems.add_row(plain(p.location), plain(p.code, style), plain(p.value), plain(p.message))
         console.print(problems)
     for path in skipped:
-        console.print(f"[dim]跳过 {path}（不是报表：临时文件或系统文件）[/]")
+        console.print(plain(f"跳过 {path}（不是报表：临时文件或系统文件）", "dim"))
     counts = {k: sum(r.outcome == k for r in results) for k in ("accepted", "rejected", "duplicate")}
     console.print(
         f"共 {len(results)} 个文件：接收 {counts['accepted']}，退回 {counts['rejected']}，重复 {counts['duplicate']}"
@@ -53,8 +70,8 @@ def status_table(console: Console, campaign: Campaign, rows: list[Standing], tit
         shown = s.counting or s.latest
         when = shown.received_at.astimezone(campaign.tz).strftime("%m-%d %H:%M") if shown else "—"
         style = STATUS_STYLE[s.status]
-        table.add_row(s.unit.name, ATTACHMENT_ZH[s.attachment], f"[{style}]{STATUS_ZH[s.status]}[/]", when,
-                      str(s.problem_count) if shown else "—", s.contact)
+        table.add_row(plain(s.unit.name), ATTACHMENT_ZH[s.attachment], f"[{style}]{STATUS_ZH[s.status]}[/]", when,
+                      str(s.problem_count) if shown else "—", plain(s.contact))
     console.print(table)
     counts = {k: sum(s.status == k for s in rows) for k in STATUS_ZH}
     console.print("、".join(f"{STATUS_ZH[k]} {v}" for k, v in counts.items()))
@@ -65,9 +82,9 @@ def history_table(console: Console, campaign: Campaign, returns: list[StoredRetu
     for column in ("#", "接收时间", "部门", "表格", "结果", "错误", "提醒", "计入汇总", "文件"):
         table.add_column(column, overflow="fold")
     for r in returns:
-        table.add_row(str(r.id), r.received_at.astimezone(campaign.tz).strftime("%Y-%m-%d %H:%M"), r.unit or "—",
+        table.add_row(str(r.id), r.received_at.astimezone(campaign.tz).strftime("%Y-%m-%d %H:%M"), plain(r.unit or "—"),
                       ATTACHMENT_ZH[r.attachment], OUTCOME_ZH[r.outcome], _count(r.errors, "red"),
-                      _count(r.warnings, "yellow"), "[green]✓[/]" if r.id in counting_ids else "", r.filename)
+                      _count(r.warnings, "yellow"), "[green]✓[/]" if r.id in counting_ids else "", plain(r.filename))
     console.print(table)
 
 
@@ -83,14 +100,14 @@ def summary_report(console: Console, summary, written) -> None:
         table.add_column(column, overflow="fold")
     for t in summary.totals:
         quantity = "列示" if t.item.free else ("未报告" if t.quantity is None else str(t.quantity))
-        table.add_row(t.item.category, t.item.label or "—", t.item.unit or "—", quantity, str(len(t.reported_by)), str(len(t.not_reported_by)))
+        table.add_row(plain(t.item.category), plain(t.item.label or "—"), plain(t.item.unit or "—"), quantity, str(len(t.reported_by)), str(len(t.not_reported_by)))
     console.print(table)
     if summary.other:
         other = Table(title="「其他」事项（不合计，按部门列示）")
         for column in ("部门", "类别", "数量", "备注"):
             other.add_column(column, overflow="fold")
         for o in summary.other:
-            other.add_row(o.unit, o.item.category, "" if o.quantity is None else str(o.quantity), Text(f"{o.label} {o.remark}".strip()))
+            other.add_row(plain(o.unit), plain(o.item.category), "" if o.quantity is None else str(o.quantity), plain(f"{o.label} {o.remark}".strip()))
         console.print(other)
     status_table(console, campaign, summary.standings, "各部门报送情况")
     gaps = [r for r in summary.rosters if r.shortfall]
@@ -100,10 +117,10 @@ def summary_report(console: Console, summary, written) -> None:
         staffing.add_column("情况", overflow="fold")
         staffing.add_column("联系人")
         for r in gaps:
-            staffing.add_row(r.unit.name, r.shortfall, summary.contact(r.unit))
+            staffing.add_row(plain(r.unit.name), plain(r.shortfall), plain(summary.contact(r.unit)))
         console.print(staffing)
     people = sum(len(r.lines) for r in summary.rosters)
     console.print(f"值班表汇总：{len(summary.rosters)} 个部门、{people} 人；汇总数字背后共有 {summary.warnings_behind_figures} 条提醒（见明细表「问题清单」）。")
     console.print("已写入：")
     for path in written:
-        console.print(f"  {path}")
+        console.print(plain(f"  {path}"))
