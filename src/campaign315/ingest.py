@@ -11,6 +11,8 @@ import glob
 import hashlib
 import multiprocessing
 import os
+import re
+import stat
 import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -19,6 +21,7 @@ from typing import Literal
 
 from campaign315.campaign import Campaign
 from campaign315.errors import UsageError
+from campaign315.forms import ActivityStats
 from campaign315.problems import Problem, problem
 from campaign315.store import NewReturn, Store, archive_bytes
 from campaign315.validate.returns import Examination
@@ -132,12 +135,12 @@ def ingest_file(path: Path, campaign: Campaign, store: Store | None, received_at
     if store is not None:
         # Cheap duplicate check first: the identical file again is not read at all.
         try:
-            sha256 = hashlib.sha256(path.read_bytes()).hexdigest()
-        except OSError:
+            sha256 = hashlib.sha256(_read_return(path)[0]).hexdigest()
+        except (OSError, _TooLarge):
             sha256 = ""
         if sha256 and store.knows(sha256):
             received = received_at or _mtime(path, campaign)
-            return FileResult(str(path), sha256, "duplicate", None, None, received)
+            return FileResult(shown(str(path)), sha256, "duplicate", None, None, received)
     examined = _examine(path, campaign, store.directory if store is not None else None, received_at)
     return _record(path, examined, campaign, store)
 
@@ -147,31 +150,135 @@ def _examine(path: Path, campaign: Campaign, store_dir: Path | None, received_at
     from campaign315.read.package import Unreadable, read_package
     from campaign315.validate.returns import examine
 
+    name = shown(path.name)
     try:
-        stat = path.stat()
-        received = received_at or dt.datetime.fromtimestamp(stat.st_mtime, tz=campaign.tz)
-        data = path.read_bytes()
+        data, mtime = _read_return(path)
+        received = received_at or _from_mtime(mtime, campaign)
+    except _TooLarge as exc:
+        when = received_at or dt.datetime.now(tz=campaign.tz)
+        failed = Examination(problems=[problem("file-too-large", name, detail=f"{exc.size / 1024 / 1024:.0f} MB")])
+        return Examined("", when, "", failed)
     except OSError as exc:
         when = received_at or dt.datetime.now(tz=campaign.tz)
-        failed = Examination(problems=[problem("file-unreadable", str(path), detail=_os_reason(exc))])
+        failed = Examination(problems=[problem("file-unreadable", shown(str(path)), detail=_os_reason(exc))])
         return Examined("", when, "", failed)
     sha256 = hashlib.sha256(data).hexdigest()
-    archive_path = archive_bytes(store_dir, data, sha256, path.suffix[:16]) if store_dir is not None else ""
+    archive_path = archive_bytes(store_dir, data, sha256, _archive_suffix(path)) if store_dir is not None else ""
     try:
-        package = read_package(data, path.name)
-        return Examined(sha256, received, archive_path, examine(package, campaign), package.modified)
+        package = read_package(data, name)
+        exam = examine(package, campaign)
+        _within_store(exam)
+        return Examined(sha256, received, archive_path, exam, package.modified)
     except Unreadable as exc:
-        return Examined(sha256, received, archive_path, Examination(problems=[problem(exc.code, path.name, detail=exc.detail)]))
+        return Examined(sha256, received, archive_path, Examination(problems=[problem(exc.code, name, detail=exc.detail)]))
     except (RecursionError, MemoryError, ValueError, KeyError, IndexError, TypeError, AttributeError, OverflowError) as exc:
         # A file shaped in a way no reader anticipated: reject it, say so, keep the run going.
-        failed = Examination(problems=[problem("file-corrupt", path.name, detail=type(exc).__name__)])
+        failed = Examination(problems=[problem("file-corrupt", name, detail=type(exc).__name__)])
         return Examined(sha256, received, archive_path, failed)
+
+
+class _TooLarge(Exception):
+    def __init__(self, size: int):
+        super().__init__(size)
+        self.size = size
+
+
+def _read_return(path: Path) -> tuple[bytes, float]:
+    """A returned file's bytes and modification time — read only when it is a regular file of a
+    sane size. A FIFO would block for ever, ``/dev/zero`` never end, and a 3 GB file fill memory
+    before any limit on its content is checked. Opened without blocking, then checked on the
+    open handle, so nothing can be swapped in between."""
+    from campaign315.read.package import MAX_FILE_BYTES
+
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+    with os.fdopen(fd, "rb") as handle:
+        status = os.fstat(handle.fileno())
+        if not stat.S_ISREG(status.st_mode):
+            raise _NotARegularFile(path)
+        if status.st_size > MAX_FILE_BYTES:
+            raise _TooLarge(status.st_size)
+        data = handle.read(MAX_FILE_BYTES + 1)
+    if len(data) > MAX_FILE_BYTES:  # grew while being read
+        raise _TooLarge(len(data))
+    return data, status.st_mtime
+
+
+class _NotARegularFile(OSError):
+    pass
+
+
+def _from_mtime(mtime: float, campaign: Campaign) -> dt.datetime:
+    """When a file was received, from its modification time; now, when that time is absurd (a
+    file system may hold year 31,690,708, which no datetime can)."""
+    try:
+        return dt.datetime.fromtimestamp(mtime, tz=campaign.tz)
+    except (ValueError, OverflowError, OSError):
+        return dt.datetime.now(tz=campaign.tz)
+
+
+def shown(text: str) -> str:
+    r"""A file name as text that can be stored, printed and written into a workbook. A name that
+    is not UTF-8 (bytes from another system, often GBK from a Chinese Windows zip) reaches Python
+    as lone surrogates, which SQLite and the console refuse: it is read as GB18030 if it is that,
+    else with � for each byte that is not UTF-8. Control characters (a terminal escape, a bell)
+    become � too. Each part of a path is decoded on its own.
+
+    >>> shown("办公室.xlsx"), shown("统计/\udcb0\udcec.xlsx"), shown("a\udcff.xlsx"), shown("a\x1b[31m.xlsx")
+    ('办公室.xlsx', '统计/办.xlsx', 'a�.xlsx', 'a�[31m.xlsx')
+    """
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        text = "".join(_decoded(part) for part in re.split(r"([/\\])", text))
+    return _CONTROL.sub("\ufffd", text)
+
+
+def _decoded(part: str) -> str:
+    try:
+        part.encode("utf-8")
+        return part
+    except UnicodeEncodeError:
+        raw = part.encode("utf-8", "surrogateescape" if _only_escapes(part) else "surrogatepass")
+    try:
+        return raw.decode("gb18030")
+    except UnicodeDecodeError:
+        return raw.decode("utf-8", "replace")
+
+
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
+
+
+def _only_escapes(text: str) -> bool:
+    return all(not "\ud800" <= c <= "\udfff" or "\udc80" <= c <= "\udcff" for c in text)
+
+
+_SUFFIX = re.compile(r"\.[A-Za-z0-9]{1,15}")
+
+
+def _archive_suffix(path: Path) -> str:
+    """The archive keeps the file's extension when it is a plain one (.xlsx, .doc), else none."""
+    return path.suffix.lower() if _SUFFIX.fullmatch(path.suffix) else ""
+
+
+_LARGEST_STORED = 2**63 - 1  # SQLite INTEGER
+
+
+def _within_store(exam: Examination) -> None:
+    """A quantity beyond a 64-bit integer (a number cell may hold 1e300) cannot be stored: it
+    becomes an error on its cell and is kept as not read. (Belongs in ``read_quantity``.)"""
+    if not isinstance(exam.form, ActivityStats):
+        return
+    for line in exam.form.lines:
+        if line.quantity is not None and line.quantity > _LARGEST_STORED:
+            digits = str(line.quantity)
+            exam.problems.append(problem("quantity-not-number", line.cell, f"{digits[:12]}…（{len(digits)} 位数）"))
+            line.quantity = None
 
 
 def _record(path: Path, examined: Examined, campaign: Campaign, store: Store | None) -> FileResult:
     """Write one examined file to the store (one transaction); say what happened to it."""
     exam = examined.exam
-    name = str(path)
+    name = shown(str(path))
     if not examined.sha256:
         return FileResult(name, "", "rejected", None, None, examined.received_at, exam.problems)
     if store is not None and store.knows(examined.sha256):
@@ -181,7 +288,7 @@ def _record(path: Path, examined: Examined, campaign: Campaign, store: Store | N
     result = FileResult(name, examined.sha256, outcome, unit, exam.attachment, examined.received_at, exam.problems)
     if store is not None:
         recorded = store.record(NewReturn(
-            campaign=campaign.id, sha256=examined.sha256, filename=path.name, source_path=str(path.absolute()),
+            campaign=campaign.id, sha256=examined.sha256, filename=shown(path.name), source_path=shown(str(path.absolute())),
             archive_path=examined.archive_path, unit=unit, attachment=exam.attachment, outcome=outcome,
             received_at=examined.received_at, document_modified=examined.modified, problems=exam.problems,
             form=exam.form,
@@ -193,7 +300,7 @@ def _record(path: Path, examined: Examined, campaign: Campaign, store: Store | N
 
 def _mtime(path: Path, campaign: Campaign) -> dt.datetime:
     try:
-        return dt.datetime.fromtimestamp(path.stat().st_mtime, tz=campaign.tz)
+        return _from_mtime(path.stat().st_mtime, campaign)
     except OSError:
         return dt.datetime.now(tz=campaign.tz)
 
@@ -226,7 +333,7 @@ def ingest(
     context = multiprocessing.get_context("fork" if sys.platform == "linux" else "spawn")
     store_dir = store.directory if store is not None else None
     with ProcessPoolExecutor(workers, mp_context=context, initializer=_worker_start,
-                             initargs=(campaign, store_dir, received_at)) as pool:
+                             initargs=(campaign, store_dir, received_at, os.getpid())) as pool:
         chunks = max(1, min(64, len(files) // (workers * 8)))
         for path, examined in zip(files, pool.map(_examine_in_worker, files, chunksize=chunks), strict=True):
             results.append(_record(path, examined, campaign, store))
@@ -240,9 +347,27 @@ PARALLEL_FROM = 100
 _worker_args: tuple = ()
 
 
-def _worker_start(campaign: Campaign, store_dir: Path | None, received_at: dt.datetime | None) -> None:
+def _worker_start(campaign: Campaign, store_dir: Path | None, received_at: dt.datetime | None, parent: int) -> None:
     global _worker_args
     _worker_args = (campaign, store_dir, received_at)
+    _end_with(parent)
+
+
+def _end_with(parent: int) -> None:
+    """Make this worker end when the ingest that started it does, even when that is killed
+    outright: SIGKILL runs no clean-up, and the pool's workers would wait on their queue for
+    ever. Linux only (prctl PR_SET_PDEATHSIG)."""
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+    import signal
+
+    try:
+        ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # 1: PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != parent:  # it was gone before the signal was asked for
+        os._exit(1)
 
 
 def _examine_in_worker(path: Path):
@@ -258,4 +383,6 @@ def _os_reason(exc: OSError) -> str:
         return "这是一个文件夹"
     if isinstance(exc, FileNotFoundError):
         return "文件不存在（可能是失效的快捷方式）"
+    if isinstance(exc, _NotARegularFile):
+        return "不是普通文件"
     return exc.strerror or type(exc).__name__

@@ -60,11 +60,10 @@ CREATE TABLE IF NOT EXISTS roster_entries (
 """
 
 
-@dataclass
-class StoredReturn:
-    """One received file as the store keeps it (problems and values loaded on demand)."""
+@dataclass(kw_only=True)
+class _Received:
+    """What is known of every received file, new or stored."""
 
-    id: int
     campaign: str
     sha256: str
     filename: str
@@ -74,6 +73,13 @@ class StoredReturn:
     attachment: str | None
     outcome: str
     received_at: dt.datetime
+
+
+@dataclass(kw_only=True)
+class StoredReturn(_Received):
+    """One received file as the store keeps it (problems loaded on demand)."""
+
+    id: int
     document_modified: str | None
     filler: str
     filler_phone: str
@@ -82,19 +88,10 @@ class StoredReturn:
     problems: list[Problem] = field(default_factory=list)
 
 
-@dataclass
-class NewReturn:
+@dataclass(kw_only=True)
+class NewReturn(_Received):
     """What ingest hands the store for one file."""
 
-    campaign: str
-    sha256: str
-    filename: str
-    source_path: str
-    archive_path: str
-    unit: str | None
-    attachment: str | None
-    outcome: str
-    received_at: dt.datetime
     document_modified: dt.datetime | None
     problems: list[Problem]
     form: FilledForm | None

@@ -8,9 +8,23 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from functools import cached_property
 
 from campaign315.text import squash
+
+
+class once:
+    """A computed attribute kept after its first use — functools.cached_property without the
+    lock it takes on every first access in Python 3.11 (a return has a few hundred cells)."""
+
+    def __init__(self, compute):
+        self.compute, self.name = compute, compute.__name__
+        self.__doc__ = compute.__doc__
+
+    def __get__(self, obj, owner=None):
+        if obj is None:
+            return self
+        value = obj.__dict__[self.name] = self.compute(obj)  # the instance attribute wins from now on
+        return value
 
 
 @dataclass(frozen=True)
@@ -26,7 +40,7 @@ class Cell:
     location: str
     formula: str | None = None
 
-    @cached_property
+    @once
     def text(self) -> str:
         """The value as a person would read it in the cell."""
         value = self.value
@@ -40,7 +54,7 @@ class Cell:
             return value.isoformat()
         return str(value)
 
-    @cached_property
+    @once
     def squashed(self) -> str:
         """The text as labels are compared: full width folded, every space gone."""
         return squash(self.text) if self.value is not None else ""
@@ -58,11 +72,11 @@ class Row:
     table: int | None = None
     number: int = 0
 
-    @cached_property
+    @once
     def text(self) -> str:
         return "".join(cell.text for cell in self.cells)
 
-    @cached_property
+    @once
     def squashed(self) -> str:
         return "".join(cell.squashed for cell in self.cells)
 

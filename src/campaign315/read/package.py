@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import zipfile
+import zlib
 
 from lxml import etree
 
@@ -19,7 +20,7 @@ MAX_FILE_BYTES = 20 * 1024 * 1024
 MAX_PARTS = 2000
 MAX_XML_PART_BYTES = 16 * 1024 * 1024
 MAX_TOTAL_XML_BYTES = 48 * 1024 * 1024
-MAX_RATIO = 200  # inflated / compressed, per XML part larger than 1 MiB
+MAX_RATIO = 200  # inflated / compressed, per part larger than 1 MiB
 
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 NS = {
@@ -50,9 +51,10 @@ def read_package(data: bytes, name: str = "") -> Package:
     try:
         zf = zipfile.ZipFile(io.BytesIO(data))
         names = set(zf.namelist())
-    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError) as exc:  # "zip file version 8.4"
         raise Unreadable("file-corrupt", f"不是完整的压缩包：{exc}") from None
     _check_limits(zf)
+    _check_package(names)
     if "xl/workbook.xml" in names:
         from campaign315.read.xlsx import read_xlsx
 
@@ -64,8 +66,10 @@ def read_package(data: bytes, name: str = "") -> Package:
     elif "mimetype" in names:
         mimetype = zf.read("mimetype")
         if b"spreadsheet" in mimetype:
+            from campaign315.read.extent import check_ods
             from campaign315.read.xlsx import read_with_calamine
 
+            check_ods(zf)
             return read_with_calamine(data, "ods")
         raise Unreadable("format-legacy", "OpenDocument 文本（.odt）")
     elif "EncryptionInfo" in names:
@@ -80,11 +84,14 @@ def read_package(data: bytes, name: str = "") -> Package:
 def _read_ole(data: bytes, name: str) -> Package:
     """An OLE2 compound file: legacy .xls (read through calamine), .doc/.et/.wps, or an Office
     file with an opening password (OOXML encrypted inside an OLE container)."""
-    if b"E\x00n\x00c\x00r\x00y\x00p\x00t\x00i\x00o\x00n\x00I\x00n\x00f\x00o" in data[:65536] or b"EncryptionInfo" in data:
+    # The directory naming the streams may sit anywhere, after a large encrypted package too.
+    if b"E\x00n\x00c\x00r\x00y\x00p\x00t\x00i\x00o\x00n\x00I\x00n\x00f\x00o" in data or b"EncryptionInfo" in data:
         raise Unreadable("format-encrypted")
     if b"W\x00o\x00r\x00k\x00b\x00o\x00o\x00k" in data or b"B\x00o\x00o\x00k\x00" in data:
+        from campaign315.read.extent import check_xls
         from campaign315.read.xlsx import read_with_calamine
 
+        check_xls(data)
         return read_with_calamine(data, "xls")
     kind = "Word 97-2003（.doc）" if b"W\x00o\x00r\x00d\x00D\x00o\x00c\x00u\x00m\x00e\x00n\x00t" in data else "Office 97-2003 / WPS（.doc/.et/.wps）"
     raise Unreadable("format-legacy", kind)
@@ -108,13 +115,14 @@ def _describe_non_office(data: bytes, name: str) -> str:
 
 
 def _check_limits(zf: zipfile.ZipFile) -> None:
+    """Sizes as the zip declares them, for every part: calamine follows the workbook's
+    relationships to whatever part they name, ``.xml`` or not (``read_part`` caps what is
+    actually inflated, in case the declared sizes lie)."""
     infos = zf.infolist()
     if len(infos) > MAX_PARTS:
         raise Unreadable("file-unsafe", f"压缩包内有 {len(infos)} 个部件，超过上限 {MAX_PARTS}")
     total = 0
     for info in infos:
-        if not info.filename.endswith((".xml", ".rels")):
-            continue
         if info.file_size > MAX_XML_PART_BYTES:
             raise Unreadable("file-unsafe", f"部件 {info.filename} 解压后 {info.file_size // 1024 // 1024} MB，超过上限")
         if info.file_size > 1024 * 1024 and info.file_size > MAX_RATIO * max(info.compress_size, 1):
@@ -122,6 +130,21 @@ def _check_limits(zf: zipfile.ZipFile) -> None:
         total += info.file_size
     if total > MAX_TOTAL_XML_BYTES:
         raise Unreadable("file-unsafe", f"解压后共 {total // 1024 // 1024} MB，超过上限")
+
+
+_OTHER_READERS = ("xl/workbook.xml", "xl/workbook.bin", "content.xml")
+
+
+def _check_package(names: set[str]) -> None:
+    """What no filled form holds: no ``[Content_Types].xml`` (Excel and Word will not open it),
+    macros, or the parts of two spreadsheet formats at once (calamine, failing one, would read
+    the other, unchecked)."""
+    if {"xl/workbook.xml", "word/document.xml"} & names and "[Content_Types].xml" not in names:
+        raise Unreadable("file-corrupt", "缺少 [Content_Types].xml")
+    if any(name.lower().rsplit("/", 1)[-1] == "vbaproject.bin" for name in names):
+        raise Unreadable("file-unsafe", "含有宏（VBA 代码）")
+    if len(names.intersection(_OTHER_READERS)) > 1:
+        raise Unreadable("file-unsafe", "同时含有几种表格格式的部件")
 
 
 def read_part(zf: zipfile.ZipFile, name: str) -> bytes | None:
@@ -132,7 +155,7 @@ def read_part(zf: zipfile.ZipFile, name: str) -> bytes | None:
             data = handle.read(MAX_XML_PART_BYTES + 1)
     except KeyError:
         return None
-    except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError, RuntimeError) as exc:
+    except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError, RuntimeError, zlib.error) as exc:
         raise Unreadable("file-corrupt", f"部件 {name} 无法解压：{exc}") from None
     if len(data) > MAX_XML_PART_BYTES:
         raise Unreadable("file-unsafe", f"部件 {name} 解压后超过上限")

@@ -22,6 +22,9 @@ _FORMULA = re.compile(rb"<(?:\w+:)?f[ >/]")
 
 
 def read_xlsx(data: bytes, zf: zipfile.ZipFile) -> Package:
+    from campaign315.read.extent import check_xlsx
+
+    check_xlsx(zf)  # before calamine lays the sheets out
     package = read_with_calamine(data, "xlsx")
     formulas = _formulas_by_sheet(zf)
     if formulas:
@@ -38,11 +41,13 @@ def read_with_calamine(data: bytes, fmt: str) -> Package:
 
     try:
         workbook = CalamineWorkbook.from_filelike(io.BytesIO(data))
-    except Exception as exc:  # calamine raises its own error types for every kind of damage
+    except BaseException as exc:  # calamine raises its own error types for every kind of damage
+        if not _from_calamine(exc):
+            raise
         if fmt == "xls":
             raise Unreadable("format-legacy", "Excel 97-2003（.xls）") from None
         raise Unreadable("file-corrupt", f"{type(exc).__name__}: {str(exc)[:120]}") from None
-    sheets, properties = [], {}
+    sheets, properties, cells = [], {}, 0
     for meta in workbook.sheets_metadata:
         try:
             sheet = workbook.get_sheet_by_name(meta.name)
@@ -51,10 +56,15 @@ def read_with_calamine(data: bytes, fmt: str) -> Package:
                 if meta.name == IDENTITY_SHEET:
                     continue
                 raise Unreadable("file-unsafe", f"工作表「{meta.name}」有 {height} 行 × {width} 列，远超报表大小")
+            cells += height * width  # many sheets (or one part named by many) add up
+            if cells > MAX_ROWS * MAX_COLS:
+                raise Unreadable("file-unsafe", f"各工作表共超过 {MAX_ROWS * MAX_COLS} 个单元格，远超报表大小")
             values = sheet.to_python(skip_empty_area=False)
         except Unreadable:
             raise
-        except Exception as exc:
+        except BaseException as exc:
+            if not _from_calamine(exc):
+                raise
             raise Unreadable("file-corrupt", f"工作表「{meta.name}」无法读取：{str(exc)[:120]}") from None
         if meta.name == IDENTITY_SHEET:
             properties = {str(r[0]).strip(): _text(r[1]) for r in values if len(r) >= 2 and str(r[0]).startswith("c315.")}
@@ -66,6 +76,12 @@ def read_with_calamine(data: bytes, fmt: str) -> Package:
         ]
         sheets.append(Sheet(meta.name, rows, hidden=hidden))
     return Package(fmt, sheets, properties=properties)
+
+
+def _from_calamine(exc: BaseException) -> bool:
+    """An error of calamine's own, or a Rust panic in it (``PanicException`` derives from
+    BaseException, so ``except Exception`` lets it through and takes the whole ingest down)."""
+    return isinstance(exc, Exception) or type(exc).__name__ == "PanicException"
 
 
 def column_letter(index: int) -> str:
