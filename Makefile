@@ -27,5 +27,9 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(PY) scripts/bench.py
 
+## A long fuzzing run outside CI; findings are kept in fuzz-findings/.
+fuzz: $(STAMP)
+	$(PY) scripts/fuzz.py --examples 20000
+
 clean:
 	rm -rf $(VENV) build dist demo forms summary .c315 .pytest_cache .ruff_cache .hypothesis src/*.egg-info

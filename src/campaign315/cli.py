@@ -257,6 +257,34 @@ def feedback_cmd(
         console.print(f"已写入 {folder}/", markup=False)
 
 
+@app.command("verify")
+@reports_errors
+def verify_cmd(json: JsonOpt = False, workspace: WorkspaceOpt = None) -> None:
+    """核对数据库与原件存档：每条收表记录都有存档文件、每个存档文件都有记录、文件内容与 SHA-256 一致。
+
+    发现错误时退出码为 1。
+
+    示例：c315 verify
+    """
+    from campaign315.verify import verify_store
+
+    ws = _workspace(workspace)
+    with _open_store(ws) as store:
+        found = verify_store(store)
+    if json:
+        _print_json([{"severity": p.severity, "code": p.code, "path": p.path, "message": p.message} for p in found])
+    else:
+        from campaign315.render.console import plain
+
+        console = _console()
+        for p in found:
+            console.print(plain(f"{'错误' if p.severity == 'error' else '提醒'} {p.code} {p.path}：{p.message}",
+                                "red" if p.severity == "error" else "yellow"))
+        console.print(f"核对完毕：{len(found)} 个问题。" if found else "核对完毕：数据库与存档一致。", markup=False)
+    if any(p.severity == "error" for p in found):
+        raise typer.Exit(1)
+
+
 def _open_store(ws):
     from campaign315.store import Store
 
