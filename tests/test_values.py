@@ -478,3 +478,14 @@ def test_name(typed, expected):
 )
 def test_text(typed, expected):
     assert read_text(Cell(value=typed, location="值班表!C5")) == expected
+
+
+@pytest.mark.parametrize("typed", [1_000_000_001, "1000000001", 1e300, "９９９９９９９９９９９９"])
+def test_an_implausibly_large_quantity_is_rejected(typed):
+    quantity, found = read_quantity(Cell(value=typed, location="统计表!D7"), "份")
+    assert quantity is None
+    assert [(p.code, p.location) for p in found] == [("quantity-too-large", "统计表!D7")]
+
+
+def test_a_billion_is_still_a_count():
+    assert read_quantity(Cell(value=1_000_000_000, location="统计表!D7"), "份") == (1_000_000_000, [])

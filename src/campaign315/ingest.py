@@ -271,7 +271,7 @@ def _within_store(exam: Examination) -> None:
     for line in exam.form.lines:
         if line.quantity is not None and line.quantity > _LARGEST_STORED:
             digits = str(line.quantity)
-            exam.problems.append(problem("quantity-not-number", line.cell, f"{digits[:12]}…（{len(digits)} 位数）"))
+            exam.problems.append(problem("quantity-too-large", line.cell, f"{digits[:12]}…（{len(digits)} 位数）", _LARGEST_STORED))
             line.quantity = None
 
 

@@ -43,6 +43,7 @@ CATALOGUE: dict[str, tuple[Severity, str]] = {
     "quantity-formula-uncached": ("error", "数量是公式「{value}」，但文件里没有计算结果，无法读取。请直接填数字。"),
     "quantity-negative": ("error", "数量不能为负数：填的是「{value}」。请填写不小于0的整数。"),
     "quantity-fraction": ("error", "数量须为整数：填的是「{value}」。"),
+    "quantity-too-large": ("error", "数量「{value}」大得不合常理（超过 {detail}），无法计入。请核对后填写实际数量。"),
     "quantity-not-number": ("error", "数量须为阿拉伯数字：填的是「{value}」。请改为整数，如 5。"),
     "other-without-remark": ("warning", "「其他」填了数量但备注没写是什么，汇总时无法说明。请在备注中写明。"),
     "participants-without-activity": ("warning", "填了参与数量 {value}，但对应的活动/会议场次都是 0 或未填。请核对。"),

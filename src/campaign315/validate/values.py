@@ -98,10 +98,22 @@ def read_quantity(cell: Cell, unit_label: str) -> tuple[int | None, list[Problem
         if quantity is None:
             return None, found
         # One warning says it all: the formula, and the number its cached result was read as.
-        return quantity, [problem("quantity-formula", cell.location, formula, quantity)]
+        return _plausible(quantity, [problem("quantity-formula", cell.location, formula, quantity)], cell)
     if _is_blank(cell.value):
         return None, [problem("quantity-empty", cell.location, cell.value)]
-    return _quantity_of(cell.value, cell, unit_label)
+    return _plausible(*_quantity_of(cell.value, cell, unit_label), cell)
+
+
+LARGEST_QUANTITY = 10**9
+"""No district prints a billion leaflets: a figure past this is a typo or an attack, not a count."""
+
+
+def _plausible(quantity: int | None, found: list[Problem], cell: Cell) -> tuple[int | None, list[Problem]]:
+    if quantity is None or quantity <= LARGEST_QUANTITY:
+        return quantity, found
+    digits = str(quantity)
+    shown = digits if len(digits) <= 15 else f"{digits[:12]}…（{len(digits)} 位数）"
+    return None, [problem("quantity-too-large", cell.location, shown, f"{LARGEST_QUANTITY:,}")]
 
 
 def _quantity_of(value: object, cell: Cell, unit_label: str) -> tuple[int | None, list[Problem]]:
