@@ -136,6 +136,17 @@ class Store:
     def archive(self, data: bytes, sha256: str, suffix: str) -> str:
         return archive_bytes(self.directory, data, sha256, suffix)
 
+    # --- checks ---
+
+    def integrity_check(self) -> list[str]:
+        """What SQLite finds wrong with the database file; empty when it is sound."""
+        rows = [str(row[0]) for row in self.db.execute("PRAGMA integrity_check").fetchall()]
+        return [] if rows == ["ok"] else rows
+
+    def archive_records(self) -> list[tuple[int, str, str, str]]:
+        """(id, sha256, filename, archive_path) of every return of every campaign, for ``verify``."""
+        return self.db.execute("SELECT id, sha256, filename, archive_path FROM returns ORDER BY id").fetchall()
+
     # --- returns ---
 
     def knows(self, sha256: str) -> bool:

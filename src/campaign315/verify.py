@@ -53,13 +53,13 @@ def verify_store(store: Store) -> list[VerifyProblem]:
     """Everything wrong between ``store``'s records and the files under its ``archive/``, in
     the order of the paths; empty when they agree."""
     problems: list[VerifyProblem] = []
-    damage = store.db.execute("PRAGMA integrity_check").fetchall()
-    if damage != [("ok",)]:
-        problems.append(_problem("database-damaged", "c315.sqlite", detail="；".join(str(row[0]) for row in damage[:5])))
+    damage = store.integrity_check()
+    if damage:
+        problems.append(_problem("database-damaged", "c315.sqlite", detail="；".join(damage[:5])))
     files = _archived_files(store.archive_dir)
     recorded: set[str] = set()
     digests: dict[str, str] = {}
-    for record, sha256, filename, archive_path in _records(store):
+    for record, sha256, filename, archive_path in store.archive_records():
         path = archive_path or f"archive/{sha256[:2]}/{sha256}"
         recorded.add(path)
         name = _ARCHIVED.fullmatch(Path(path).name)
@@ -80,11 +80,6 @@ def verify_store(store: Store) -> list[VerifyProblem]:
         else:
             problems.append(_problem("archive-unrecorded", path))
     return sorted(problems, key=lambda p: (p.path, p.code))
-
-
-def _records(store: Store) -> list[tuple[int, str, str, str]]:
-    # Every campaign's returns; Store has no such listing yet (see the note in the ingest issue).
-    return store.db.execute("SELECT id, sha256, filename, archive_path FROM returns ORDER BY id").fetchall()
 
 
 def _archived_files(archive_dir: Path) -> set[str]:
