@@ -18,17 +18,16 @@ properties for as long as asked, with fresh randomness; what it finds becomes a 
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import os
 import shutil
-import signal
 import zipfile
 from pathlib import Path
 
 import pytest
 from conftest import GOOD_QUANTITIES, GOOD_REMARKS, GOOD_ROSTER
 from fill import blank, fill_roster, fill_stats
+from guards import deadline
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from zipkit import read_parts, rezip
@@ -93,20 +92,6 @@ def landing(tmp_path_factory) -> Path:
     folder = Path(KEEP) if KEEP else tmp_path_factory.mktemp("examples")
     folder.mkdir(parents=True, exist_ok=True)
     return folder
-
-
-@contextlib.contextmanager
-def deadline(seconds: float):
-    def expire(*_):
-        raise TimeoutError(f"ingest still running after {seconds} s")
-
-    previous = signal.signal(signal.SIGALRM, expire)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
 
 
 def ingests_cleanly(data: bytes, name: str, landing: Path, store: Store) -> FileResult:

@@ -17,7 +17,6 @@ import os
 import random
 import re
 import shutil
-import signal
 import socket
 import sqlite3
 import subprocess
@@ -33,6 +32,7 @@ import openpyxl
 import pytest
 from conftest import GOOD_QUANTITIES, GOOD_REMARKS, GOOD_ROSTER
 from fill import blank, fill_roster, fill_stats, set_identity, stats_cell, strip_identity, write_formula
+from guards import deadline
 from zipkit import (
     OLE_MAGIC,
     biff_workbook,
@@ -987,21 +987,6 @@ def _(kit):
 
 
 # --- running a case ------------------------------------------------------------------------
-
-
-@contextlib.contextmanager
-def deadline(seconds: float):
-    """Turn a hang into a TimeoutError (the run is in this process, so a hang would stall CI)."""
-    def expire(*_):
-        raise TimeoutError(f"still running after {seconds} s")
-
-    previous = signal.signal(signal.SIGALRM, expire)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
 
 
 def everything_stored(workspace: Path) -> str:
