@@ -132,21 +132,15 @@ class Examined:
 
 def ingest_file(path: Path, campaign: Campaign, store: Store | None, received_at: dt.datetime | None = None) -> FileResult:
     """Archive, read, identify, validate and (unless ``store`` is None: a dry run) record one file."""
-    if store is not None:
-        # Cheap duplicate check first: the identical file again is not read at all.
-        try:
-            sha256 = hashlib.sha256(_read_return(path)[0]).hexdigest()
-        except (OSError, _TooLarge):
-            sha256 = ""
-        if sha256 and store.knows(sha256):
-            received = received_at or _mtime(path, campaign)
-            return FileResult(shown(str(path)), sha256, "duplicate", None, None, received)
-    examined = _examine(path, campaign, store.directory if store is not None else None, received_at)
+    store_dir = store.directory if store is not None else None
+    examined = _examine(path, campaign, store_dir, received_at, known=store.knows if store is not None else None)
     return _record(path, examined, campaign, store)
 
 
-def _examine(path: Path, campaign: Campaign, store_dir: Path | None, received_at: dt.datetime | None) -> Examined:
-    """Read the bytes once, archive them (unless a dry run), then read and validate them."""
+def _examine(path: Path, campaign: Campaign, store_dir: Path | None, received_at: dt.datetime | None,
+             known: Callable[[str], bool] | None = None) -> Examined:
+    """Read the bytes once, archive them (unless a dry run), then read and validate them — unless
+    ``known`` says the identical file was recorded before: then it is not parsed again."""
     from campaign315.read.package import Unreadable, read_package
     from campaign315.validate.returns import examine
 
@@ -163,6 +157,8 @@ def _examine(path: Path, campaign: Campaign, store_dir: Path | None, received_at
         failed = Examination(problems=[problem("file-unreadable", shown(str(path)), detail=_os_reason(exc))])
         return Examined("", when, "", failed)
     sha256 = hashlib.sha256(data).hexdigest()
+    if known is not None and known(sha256):
+        return Examined(sha256, received, "", Examination())  # _record calls it a duplicate
     archive_path = archive_bytes(store_dir, data, sha256, _archive_suffix(path)) if store_dir is not None else ""
     try:
         package = read_package(data, name)
