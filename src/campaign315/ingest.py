@@ -294,13 +294,6 @@ def _record(path: Path, examined: Examined, campaign: Campaign, store: Store | N
     return result
 
 
-def _mtime(path: Path, campaign: Campaign) -> dt.datetime:
-    try:
-        return _from_mtime(path.stat().st_mtime, campaign)
-    except OSError:
-        return dt.datetime.now(tz=campaign.tz)
-
-
 def ingest(
     files: list[Path],
     campaign: Campaign,
