@@ -21,7 +21,6 @@ from typing import Literal
 
 from campaign315.campaign import Campaign
 from campaign315.errors import UsageError
-from campaign315.forms import ActivityStats
 from campaign315.problems import Problem, problem
 from campaign315.store import NewReturn, Store, archive_bytes
 from campaign315.validate.returns import Examination
@@ -163,7 +162,6 @@ def _examine(path: Path, campaign: Campaign, store_dir: Path | None, received_at
     try:
         package = read_package(data, name)
         exam = examine(package, campaign)
-        _within_store(exam)
         return Examined(sha256, received, archive_path, exam, package.modified)
     except Unreadable as exc:
         return Examined(sha256, received, archive_path, Examination(problems=[problem(exc.code, name, detail=exc.detail)]))
@@ -254,21 +252,6 @@ _SUFFIX = re.compile(r"\.[A-Za-z0-9]{1,15}")
 def _archive_suffix(path: Path) -> str:
     """The archive keeps the file's extension when it is a plain one (.xlsx, .doc), else none."""
     return path.suffix.lower() if _SUFFIX.fullmatch(path.suffix) else ""
-
-
-_LARGEST_STORED = 2**63 - 1  # SQLite INTEGER
-
-
-def _within_store(exam: Examination) -> None:
-    """A quantity beyond a 64-bit integer (a number cell may hold 1e300) cannot be stored: it
-    becomes an error on its cell and is kept as not read. (Belongs in ``read_quantity``.)"""
-    if not isinstance(exam.form, ActivityStats):
-        return
-    for line in exam.form.lines:
-        if line.quantity is not None and line.quantity > _LARGEST_STORED:
-            digits = str(line.quantity)
-            exam.problems.append(problem("quantity-too-large", line.cell, f"{digits[:12]}…（{len(digits)} 位数）", _LARGEST_STORED))
-            line.quantity = None
 
 
 def _record(path: Path, examined: Examined, campaign: Campaign, store: Store | None) -> FileResult:
