@@ -27,13 +27,14 @@ import time
 import zipfile
 from pathlib import Path
 
-from campaign315.campaign import Workspace, shipped
-from campaign315.forms import RosterLayout, StatsLayout
+from campaign315.common.files import shipped
 from campaign315.generate.forms import blank_template, generate_forms, plan_forms
 from campaign315.generate.stamp import stamp
-from campaign315.ingest import ingest
-from campaign315.store import Store
-from campaign315.summary.compute import summarise
+from campaign315.intake.ingest import ingest
+from campaign315.reports.summary import summarise
+from campaign315.spec.forms import RosterLayout, StatsLayout
+from campaign315.spec.workspace import Workspace
+from campaign315.store import open_store
 
 REPEATS = 3
 
@@ -89,7 +90,7 @@ def run(work: Path, units: int, stored: int, rss_files: list[int]) -> list[dict]
     # summary over many stored returns (inserted directly).
     store_dir = work / "big-store"
     fill_store(campaign, store_dir, stored)
-    with Store(store_dir) as store:
+    with open_store(store_dir) as store:
         cutoff = campaign.due_at("stats")
         seconds = median_of(lambda: timed(lambda: summarise(campaign, store, cutoff)))
     rows.append({"figure": f"summary over {stored:,} stored returns", "seconds": seconds, "target_seconds": 2.0,
@@ -178,7 +179,7 @@ def make_returns(campaign, templates_dir: Path, out: Path, formats=("xlsx", "doc
 
 def fill_store(campaign, directory: Path, count: int) -> None:
     """``count`` accepted stats returns spread over the campaign's units, inserted directly."""
-    Store(directory).close()
+    open_store(directory).close()
     db = sqlite3.connect(directory / "c315.sqlite")
     units = [u.name for u in campaign.units]
     received = campaign.due_at("stats") - dt.timedelta(days=1)
@@ -234,7 +235,7 @@ def raw_zip_write(files: list[Path], out: Path) -> float:
 
 def timed_ingest(campaign, files: list[Path], store_dir: Path) -> float:
     shutil.rmtree(store_dir, ignore_errors=True)
-    with Store(store_dir) as store:
+    with open_store(store_dir) as store:
         seconds = timed(lambda: ingest(files, campaign, store, dt.datetime(2020, 3, 12, 10, tzinfo=campaign.tz)))
     return seconds / len(files)
 
@@ -264,10 +265,10 @@ def peak_rss(work: Path, workspace: Workspace, files: list[Path]) -> dict:
     store_dir = work / f"rss-store-{len(files)}"
     code = (
         "import resource, sys, datetime as dt; from pathlib import Path\n"
-        "from campaign315.campaign import Workspace; from campaign315.ingest import ingest; from campaign315.store import Store\n"
+        "from campaign315.spec.campaign import Workspace; from campaign315.intake.ingest import ingest; from campaign315.store import Store\n"
         f"ws = Workspace({str(workspace.root)!r}); c = ws.campaign\n"
         f"files = [Path(p) for p in Path({str(listing)!r}).read_text(encoding='utf-8').splitlines()]\n"
-        f"with Store(Path({str(store_dir)!r})) as s: ingest(files, c, s, dt.datetime(2020, 3, 12, 10, tzinfo=c.tz))\n"
+        f"with open_store(Path({str(store_dir)!r})) as s: ingest(files, c, s, dt.datetime(2020, 3, 12, 10, tzinfo=c.tz))\n"
         "own = next(int(l.split()[1]) for l in open('/proc/self/status') if l.startswith('VmHWM'))\n"
         "kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss\n"
         "print(own, kids)\n"

@@ -39,7 +39,8 @@ from docx.shared import Cm, Pt
 from docx.styles.style import BaseStyle
 from docx.table import Table, _Cell
 
-from campaign315.campaign import Campaign, load_campaign, shipped
+from campaign315.common.files import shipped
+from campaign315.spec.campaign import Campaign, load_campaign
 
 # --- the look of the forms: what the office may want to change ---------------------------------
 

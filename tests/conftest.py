@@ -12,11 +12,13 @@ import pytest
 from fill import blank, fill_roster, fill_stats, shipped_campaign
 from typer.testing import CliRunner
 
-from campaign315.campaign import Campaign, Workspace, load_campaign, shipped
 from campaign315.cli import app
-from campaign315.forms import RosterEntry, StatsLine
-from campaign315.ingest import FileResult, ingest_file
-from campaign315.store import Store, StoredReturn
+from campaign315.common.files import shipped
+from campaign315.intake.ingest import FileResult, ingest_file
+from campaign315.spec.campaign import Campaign, load_campaign
+from campaign315.spec.forms import RosterEntry, StatsLine
+from campaign315.spec.workspace import Workspace
+from campaign315.store import Store, StoredReturn, open_store
 
 FORMATS = ("xlsx", "docx")
 FILLER = {"filler": "张涛", "phone": "13682055679"}
@@ -152,6 +154,6 @@ class Kept:
 @pytest.fixture
 def kept(workspace, campaign):
     """The store under the test's workspace (``.c315/``), opened for the test and closed after."""
-    store = Store(Workspace(workspace).store_dir)
+    store = open_store(Workspace(workspace).store_dir)
     yield Kept(store, campaign)
     store.close()

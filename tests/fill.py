@@ -27,8 +27,12 @@ import openpyxl
 from docx import Document
 from openpyxl.packaging.custom import CustomPropertyList, StringProperty
 
-from campaign315.campaign import AttachmentKey, Campaign, load_campaign, shipped
-from campaign315.forms import (
+from campaign315.common.files import shipped
+from campaign315.generate.forms import generate_forms, plan_forms
+from campaign315.generate.stamp import with_custom_properties
+from campaign315.intake.read.package import read_custom_properties
+from campaign315.spec.campaign import AttachmentKey, Campaign, load_campaign
+from campaign315.spec.forms import (
     IDENTITY_SHEET,
     SHEET_NAMES,
     UNIT_ROW,
@@ -36,9 +40,6 @@ from campaign315.forms import (
     RosterLayout,
     StatsLayout,
 )
-from campaign315.generate.forms import generate_forms, plan_forms
-from campaign315.generate.stamp import with_custom_properties
-from campaign315.read.package import read_custom_properties
 
 ROSTER_FIELDS = ("date", "name", "position", "landline", "mobile")
 STATS_COLUMNS = {"label": 1, "unit": 2, "quantity": 3, "remark": 4}  # grid columns in the .docx (0-based)

@@ -14,9 +14,10 @@ import pytest
 from fill import blank, fill_stats
 from typer.testing import CliRunner
 
-from campaign315.campaign import CAMPAIGN_FILE, Campaign, load_campaign, shipped
 from campaign315.cli import app
-from campaign315.read.package import read_custom_properties
+from campaign315.common.files import shipped
+from campaign315.intake.read.package import read_custom_properties
+from campaign315.spec.campaign import CAMPAIGN_FILE, Campaign, load_campaign
 
 ENV = {"COLUMNS": "250", "LINES": "200", "NO_COLOR": "1", "TERM": "dumb", "C315_WORKSPACE": None}
 FILLER = {"filler": "张涛", "phone": "13682055679"}

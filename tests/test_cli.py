@@ -17,10 +17,10 @@ import pytest
 from openpyxl import load_workbook
 from typer.testing import CliRunner
 
-from campaign315.campaign import CAMPAIGN_FILE, load_campaign, shipped
 from campaign315.cli import app
-from campaign315.files import safe_filename
-from campaign315.forms import form_filename
+from campaign315.common.files import safe_filename, shipped
+from campaign315.spec.campaign import CAMPAIGN_FILE, load_campaign
+from campaign315.spec.forms import form_filename
 
 ENV = {"COLUMNS": "200", "C315_WORKSPACE": None}
 CHINESE = re.compile(r"[\u4e00-\u9fff]")

@@ -26,10 +26,11 @@ from conftest import GOOD_QUANTITIES, GOOD_REMARKS
 from fill import blank, fill_stats
 from zipkit import read_parts, rezip
 
-from campaign315.campaign import load_campaign, shipped
-from campaign315.ingest import ingest_file
-from campaign315.store import Store
-from campaign315.verify import verify_store
+from campaign315.common.files import shipped
+from campaign315.intake.ingest import ingest_file
+from campaign315.spec.campaign import load_campaign
+from campaign315.store import Store, open_store
+from campaign315.store.verify import verify_store
 
 RETURNS = 240
 TRIALS = 5
@@ -115,7 +116,7 @@ def no_workers_left(workspace: Path, within: float = 5.0) -> list[int]:
 
 
 def problems_of(workspace: Path) -> set[tuple[str, str]]:
-    with Store(workspace / ".c315") as store:
+    with open_store(workspace / ".c315") as store:
         return {(p.code, p.path) for p in verify_store(store)}
 
 
@@ -212,7 +213,7 @@ def test_two_ingests_at_once_record_each_return_once(returned, tmp_path, round_)
 def kept_store(returned, tmp_path):
     """A store holding four returns, as ingest leaves it."""
     campaign = load_campaign(shipped("data") / "campaign.toml")
-    store = Store(tmp_path / "store")
+    store = open_store(tmp_path / "store")
     for path in returned[:2] + returned[-2:]:
         assert ingest_file(path, campaign, store).outcome == "accepted"
     yield store

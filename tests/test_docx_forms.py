@@ -15,8 +15,10 @@ from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml.ns import qn
 from docx.shared import Cm
 
-from campaign315.campaign import Campaign, load_campaign, shipped
-from campaign315.forms import (
+from campaign315.common.files import shipped
+from campaign315.generate.docx import render_docx, template_path
+from campaign315.spec.campaign import Campaign, load_campaign
+from campaign315.spec.forms import (
     UNIT_FIELD_LABEL,
     ActivityStats,
     DutyRoster,
@@ -25,7 +27,6 @@ from campaign315.forms import (
     footer_text,
     instruction,
 )
-from campaign315.generate.docx import render_docx, template_path
 
 UNIT = "劝业场市场监管所"
 ATTACHMENTS = ("roster", "stats")

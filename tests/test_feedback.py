@@ -18,8 +18,10 @@ from docx.oxml.ns import qn
 from docx.table import _Cell
 from fill import blank, fill_roster, fill_stats
 
-from campaign315.campaign import Campaign, Unit, shipped
-from campaign315.feedback import (
+from campaign315.common.files import shipped
+from campaign315.intake.ingest import ingest, ingest_file
+from campaign315.intake.read.package import read_package
+from campaign315.reports.feedback import (
     CHASE_COLUMNS,
     CHASE_LIST,
     MARK_COLOURS,
@@ -31,11 +33,10 @@ from campaign315.feedback import (
     spot_of,
     write_feedback,
 )
-from campaign315.ingest import ingest, ingest_file
-from campaign315.problems import problem
-from campaign315.read.package import read_package
-from campaign315.standing import STATUS_ZH, standings
-from campaign315.store import Store, StoredReturn
+from campaign315.reports.standing import STATUS_ZH, standings
+from campaign315.spec.campaign import Campaign, Unit
+from campaign315.spec.problems import problem
+from campaign315.store import Store, StoredReturn, open_store
 
 REMINDER_LIMIT = 200  # characters: one SMS or chat message
 FILLER = {"filler": "李明", "phone": "13612345678"}
@@ -97,7 +98,7 @@ def scenario(tmp_path_factory, campaign) -> Scenario:
                           remarks=_remarks(), **FILLER)
     food_good = fill_stats(blank(filled / "8", "食品监管科", "stats", "xlsx"), _all_ones(campaign), remarks=_remarks(), **FILLER)
 
-    store = Store(root / "store")
+    store = open_store(root / "store")
     first = ingest([office_stats, office_roster, station_roster, ads_stats, clean_stats, clean_roster, market_stats, food_bad],
                    campaign, store, at(campaign, 12, 9))
     second = ingest([food_good], campaign, store, at(campaign, 12, 11))
@@ -409,7 +410,7 @@ def test_names_from_the_data_cannot_lead_outside_the_output_folder(campaign, tmp
     escaping = Unit(name="../../逃逸科", kind="科室")
     tricky = Campaign.model_validate({**campaign.model_dump(), "units": [escaping.model_dump()]})
     out = tmp_path / "a" / "b" / "out"
-    with Store(tmp_path / "store") as store:
+    with open_store(tmp_path / "store") as store:
         result = write_feedback(tricky, store, out, shipped("templates"), now=at(campaign, 12, 10))
     assert len(result.reminders) == 2
     for path in result.written:
@@ -452,7 +453,7 @@ def test_a_template_naming_a_field_that_does_not_exist_is_one_clear_error(scenar
 def test_a_file_that_cannot_be_marked_still_gets_its_letter(campaign, tmp_path):
     path = fill_stats(blank(tmp_path / "filled", "价监所", "stats", "xlsx"), {**_all_ones(campaign), "1.1": -3},
                       remarks=_remarks(), **FILLER)
-    with Store(tmp_path / "store") as store:
+    with open_store(tmp_path / "store") as store:
         (result,) = ingest([path], campaign, store, at(campaign, 12, 9))
         (ret,) = store.returns(campaign.id)
         (store.directory / ret.archive_path).unlink()  # the archive lost, say by a careless clean-up

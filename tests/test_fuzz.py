@@ -32,10 +32,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from zipkit import read_parts, rezip
 
-from campaign315.campaign import load_campaign, shipped
-from campaign315.ingest import FileResult, ingest_file
-from campaign315.problems import CATALOGUE
-from campaign315.store import Store
+from campaign315.common.files import shipped
+from campaign315.intake.ingest import FileResult, ingest_file
+from campaign315.spec.campaign import load_campaign
+from campaign315.spec.problems import CATALOGUE
+from campaign315.store import Store, open_store
 
 EXAMPLES = int(os.environ.get("C315_FUZZ_EXAMPLES") or 0)
 RANDOM = bool(os.environ.get("C315_FUZZ_RANDOM"))
@@ -82,7 +83,7 @@ def seeds(tmp_path_factory) -> Seeds:
 
 @pytest.fixture(scope="module")
 def store(tmp_path_factory):
-    with Store(tmp_path_factory.mktemp("fuzz-store")) as opened:
+    with open_store(tmp_path_factory.mktemp("fuzz-store")) as opened:
         yield opened
 
 

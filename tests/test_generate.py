@@ -23,11 +23,11 @@ from openpyxl.utils.cell import range_boundaries
 from openpyxl.worksheet.cell_range import CellRange
 from typer.testing import CliRunner
 
-from campaign315.campaign import Campaign, load_campaign, shipped
 from campaign315.cli import app
-from campaign315.files import safe_filename
-from campaign315.forms import IDENTITY_SHEET, SHEET_NAMES, UNIT_FIELD_LABEL, form_filename
-from campaign315.text import squash
+from campaign315.common.files import safe_filename, shipped
+from campaign315.common.text import squash
+from campaign315.spec.campaign import Campaign, load_campaign
+from campaign315.spec.forms import IDENTITY_SHEET, SHEET_NAMES, UNIT_FIELD_LABEL, form_filename
 
 ENV = {"COLUMNS": "200", "C315_WORKSPACE": None}
 ATTACHMENTS = ("roster", "stats")

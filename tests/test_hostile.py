@@ -46,7 +46,7 @@ from zipkit import (
     with_streamed_part,
 )
 
-from campaign315.problems import CATALOGUE
+from campaign315.spec.problems import CATALOGUE
 
 CASE_SECONDS = 5.0
 """What "within seconds" means for one hostile file and one good one, on a slow CI machine."""
@@ -366,7 +366,7 @@ def _(kit):
 
 @case("16384-columns", rejects="file-unsafe", bomb=True)
 def _(kit):
-    from campaign315.read.xlsx import column_letter
+    from campaign315.intake.read.xlsx import column_letter
 
     parts, name, xml = kit.stats_sheet()
     row = '<row r="30">' + "".join(f'<c r="{column_letter(c)}30"><v>{c}</v></c>' for c in range(1, 16385)) + "</row>"
@@ -1054,8 +1054,8 @@ def test_hostile_input_gets_a_code_and_the_good_return_is_kept(hostile: Case, ki
 def test_a_rust_panic_in_calamine_is_a_code_not_a_crash():
     """calamine panics on a compound file whose stream sits in a missing mini stream; the panic
     (a BaseException, not an Exception) is caught where calamine is called."""
-    from campaign315.read.package import Unreadable
-    from campaign315.read.xlsx import read_with_calamine
+    from campaign315.intake.read.package import Unreadable
+    from campaign315.intake.read.xlsx import read_with_calamine
 
     broken = ole_file({"Workbook": biff_workbook([(0, 0, 1.0)])}, declared_sizes=True)
     with pytest.raises(Unreadable) as raised:

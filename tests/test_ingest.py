@@ -15,8 +15,8 @@ import pytest
 from conftest import FORMATS
 from fill import codes, located, stats_cell
 
-from campaign315.ingest import ingest
-from campaign315.store import Store
+from campaign315.intake.ingest import ingest
+from campaign315.store import open_store
 
 JSON_KEYS = {"file", "sha256", "outcome", "unit", "attachment", "received_at", "problems"}
 PROBLEM_KEYS = {"severity", "code", "location", "value", "message"}
@@ -255,7 +255,7 @@ def test_a_pool_of_workers_gives_the_same_results_as_one_process(forms, returned
     when = dt.datetime(2020, 3, 12, 9, 0, tzinfo=campaign.tz)
 
     def run(workers: int):
-        with Store(tmp_path / f"store-{workers}") as store:
+        with open_store(tmp_path / f"store-{workers}") as store:
             results = ingest(files, campaign, store, when, workers=workers)
             stored = {r.sha256: (r.outcome, r.unit, r.attachment, r.archive_path) for r in store.returns(campaign.id)}
             lines = store.stats_lines([r.id for r in store.returns(campaign.id)])

@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from campaign315.campaign import load_campaign, shipped
 from campaign315.cli import app
-from campaign315.files import safe_filename
-from campaign315.forms import form_filename
+from campaign315.common.files import safe_filename, shipped
+from campaign315.spec.campaign import load_campaign
+from campaign315.spec.forms import form_filename
 
 pytestmark = pytest.mark.slow
 

@@ -20,12 +20,13 @@ import pytest
 from fill import blank, fill_roster, fill_stats, shipped_campaign
 from markupsafe import escape
 
-from campaign315.campaign import Campaign, load_campaign, shipped
-from campaign315.ingest import ingest
-from campaign315.render.report_html import BAR_WIDTH, render_report
-from campaign315.store import Store
-from campaign315.summary.compute import Summary, parse_deadline, summarise
-from campaign315.text import squash
+from campaign315.common.files import shipped
+from campaign315.common.text import squash
+from campaign315.intake.ingest import ingest
+from campaign315.reports.report_html import BAR_WIDTH, render_report
+from campaign315.reports.summary import Summary, parse_deadline, summarise
+from campaign315.spec.campaign import Campaign, load_campaign
+from campaign315.store import Store, open_store
 
 HOSTILE_REMARK = "<script>alert(1)</script>"
 HOSTILE_NAME = "<img src=x onerror=alert(1)>"
@@ -86,7 +87,7 @@ def summary(tmp_path_factory) -> Summary:
     assert 'name = "南市市场监管所"' in text
     (root / "campaign.toml").write_text(text.replace('name = "南市市场监管所"', f'name = "{HOSTILE_UNIT}"'), encoding="utf-8")
     campaign = load_campaign(root / "campaign.toml")
-    with Store(root / ".c315") as store:
+    with open_store(root / ".c315") as store:
         for n, r in enumerate(STATS_RETURNS):
             path = fill_stats(blank(root / "forms" / f"s{n}", r.unit, "stats", "xlsx", campaign), r.quantities,
                               remarks=r.remarks, **FILLER)

@@ -12,10 +12,11 @@ from fill import blank, fill_roster, fill_stats
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from campaign315.campaign import load_campaign, shipped
-from campaign315.forms import RosterEntry
-from campaign315.ingest import ingest_file
-from campaign315.store import Store
+from campaign315.common.files import shipped
+from campaign315.intake.ingest import ingest_file
+from campaign315.spec.campaign import load_campaign
+from campaign315.spec.forms import RosterEntry
+from campaign315.store import Store, open_store
 
 CAMPAIGN = load_campaign(shipped("data") / "campaign.toml")
 STATS = CAMPAIGN.attachments.stats
@@ -73,7 +74,7 @@ def place(tmp_path):
 
     def make():
         folder = tmp_path / str(next(counter))
-        stores.append(Store(folder / ".c315"))
+        stores.append(open_store(folder / ".c315"))
         return folder, stores[-1]
 
     yield make

@@ -25,7 +25,7 @@ from fill import (
     write_formula,
 )
 
-from campaign315.forms import SHEET_NAMES, RosterLayout, StatsLayout
+from campaign315.spec.forms import SHEET_NAMES, RosterLayout, StatsLayout
 
 DUTY_DATE = dt.date(2020, 3, 14)
 ITEMS = ("1.1", "1.7", "2.6")  # a 场次 row, the 册（份） row, a participants row

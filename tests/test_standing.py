@@ -4,8 +4,9 @@ import datetime as dt
 
 import pytest
 
-from campaign315.campaign import load_campaign, shipped
-from campaign315.standing import standings
+from campaign315.common.files import shipped
+from campaign315.reports.standing import standings
+from campaign315.spec.campaign import load_campaign
 from campaign315.store import StoredReturn
 
 CAMPAIGN = load_campaign(shipped("data") / "campaign.toml")

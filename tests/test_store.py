@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from conftest import FORMATS
 
-from campaign315.standing import standings
+from campaign315.reports.standing import standings
 
 TZ = ZoneInfo("Asia/Shanghai")
 ROSTER_DUE = dt.datetime(2020, 3, 13, 12, 0, tzinfo=TZ)

@@ -20,14 +20,15 @@ from docx.oxml.ns import qn
 from fill import blank, fill_roster, fill_stats
 from typer.testing import CliRunner
 
-import campaign315.files
-from campaign315.campaign import load_campaign, shipped
+import campaign315.common.files
 from campaign315.cli import app
-from campaign315.forms import IDENTITY_SHEET, SHEET_NAMES, UNIT_FIELD_LABEL, UNIT_ROW, StatsLayout
-from campaign315.read.package import read_custom_properties
-from campaign315.safety import looks_active
-from campaign315.standing import STATUS_ZH
-from campaign315.text import fold, squash
+from campaign315.common.files import shipped
+from campaign315.common.safety import looks_active
+from campaign315.common.text import fold, squash
+from campaign315.intake.read.package import read_custom_properties
+from campaign315.reports.standing import STATUS_ZH
+from campaign315.spec.campaign import load_campaign
+from campaign315.spec.forms import IDENTITY_SHEET, SHEET_NAMES, UNIT_FIELD_LABEL, UNIT_ROW, StatsLayout
 
 CAMPAIGN = load_campaign(shipped("data") / "campaign.toml")
 TZ = ZoneInfo(CAMPAIGN.timezone)
@@ -611,7 +612,7 @@ def snapshot(path: Path):
 
 
 def _failing_replace(monkeypatch, out: Path, exc: BaseException, when: int) -> None:
-    """os.replace in campaign315.files fails on the ``when``-th summary file moved into ``out``."""
+    """os.replace in campaign315.common.files fails on the ``when``-th summary file moved into ``out``."""
     real = os.replace
     moved: list[Path] = []
 
@@ -622,7 +623,7 @@ def _failing_replace(monkeypatch, out: Path, exc: BaseException, when: int) -> N
             moved.append(Path(dst))
         return real(src, dst)
 
-    monkeypatch.setattr(campaign315.files.os, "replace", replace)
+    monkeypatch.setattr(campaign315.common.files.os, "replace", replace)
 
 
 def _failing_write(monkeypatch, out: Path, exc: BaseException, when: int) -> None:
@@ -654,7 +655,7 @@ def _failing_write(monkeypatch, out: Path, exc: BaseException, when: int) -> Non
         calls.append(fd)
         return HalfWritten(handle) if len(calls) == when else handle
 
-    monkeypatch.setattr(campaign315.files.os, "fdopen", fdopen)
+    monkeypatch.setattr(campaign315.common.files.os, "fdopen", fdopen)
 
 
 FAILURES = {

@@ -7,9 +7,8 @@ import re
 
 import pytest
 
-from campaign315.problems import CATALOGUE, Problem
-from campaign315.read.cells import Cell
-from campaign315.validate.values import (
+from campaign315.intake.read.cells import Cell
+from campaign315.intake.validate.values import (
     Phone,
     is_same_as_above,
     read_duty_date,
@@ -18,6 +17,7 @@ from campaign315.validate.values import (
     read_quantity,
     read_text,
 )
+from campaign315.spec.problems import CATALOGUE, Problem
 
 WHERE = "统计表!D7"
 DUTY_DATE = dt.date(2020, 3, 14)

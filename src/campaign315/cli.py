@@ -41,7 +41,7 @@ def reports_errors(command):
 
     @functools.wraps(command)
     def wrapper(*args, **kwargs):
-        from campaign315.errors import C315Error
+        from campaign315.common.errors import C315Error
 
         try:
             return command(*args, **kwargs)
@@ -58,7 +58,7 @@ def reports_errors(command):
 
 
 def _workspace(root: Path | None):
-    from campaign315.campaign import Workspace
+    from campaign315.spec.workspace import Workspace
 
     return Workspace(root)
 
@@ -73,7 +73,7 @@ def init_cmd(
 
     示例：c315 init 2021年315
     """
-    from campaign315.workspace_init import init_workspace
+    from campaign315.spec.workspace import init_workspace
 
     written = init_workspace(directory, force=force)
     console = _console()
@@ -95,7 +95,7 @@ def generate_forms_cmd(
 
     示例：c315 generate-forms --out forms --department 市场网监科 --format xlsx
     """
-    from campaign315.errors import UsageError
+    from campaign315.common.errors import UsageError
     from campaign315.generate.forms import FORMATS, generate_forms, plan_forms
 
     ws = _workspace(workspace)
@@ -125,7 +125,7 @@ def ingest_cmd(
 
     示例：c315 ingest returned/*.xlsx returned/*.docx
     """
-    from campaign315.ingest import expand_paths, ingest, parse_received_at
+    from campaign315.intake.ingest import expand_paths, ingest, parse_received_at
 
     ws = _workspace(workspace)
     campaign = ws.campaign
@@ -141,7 +141,7 @@ def ingest_cmd(
     if json:
         _print_json([r.as_json() for r in results])
     else:
-        from campaign315.render.console import ingest_report
+        from campaign315.console import ingest_report
 
         ingest_report(_console(), results, skipped, dry_run)
     if any(r.outcome == "rejected" for r in results):
@@ -155,7 +155,7 @@ def status_cmd(json: JsonOpt = False, workspace: WorkspaceOpt = None) -> None:
 
     示例：c315 status
     """
-    from campaign315.standing import standings
+    from campaign315.reports.standing import standings
 
     ws = _workspace(workspace)
     campaign = ws.campaign
@@ -164,12 +164,12 @@ def status_cmd(json: JsonOpt = False, workspace: WorkspaceOpt = None) -> None:
     if json:
         _print_json([
             {"unit": s.unit.name, "attachment": s.attachment, "status": s.status,
-             "received_at": (s.counting or s.latest).received_at.isoformat() if (s.counting or s.latest) else None,
+             "received_at": s.shown.received_at.isoformat() if s.shown else None,
              "problems": s.problem_count, "contact": s.contact}
             for s in rows
         ])
         return
-    from campaign315.render.console import status_table
+    from campaign315.console import status_table
 
     status_table(_console(), campaign, rows, "报送情况")
 
@@ -184,7 +184,7 @@ def history_cmd(
 
     示例：c315 history 市场网监科
     """
-    from campaign315.standing import standings
+    from campaign315.reports.standing import standings
 
     ws = _workspace(workspace)
     campaign = ws.campaign
@@ -193,7 +193,7 @@ def history_cmd(
         returns = store.returns(campaign.id)
     counting = {s.counting.id for s in standings(campaign, returns) if s.counting}
     shown = [r for r in returns if name is None or r.unit == name]
-    from campaign315.render.console import history_table
+    from campaign315.console import history_table
 
     history_table(_console(), campaign, shown, counting)
 
@@ -211,20 +211,20 @@ def summary_cmd(
 
     示例：c315 summary --deadline 2020-03-19 --out summary
     """
-    from campaign315.summary.compute import parse_deadline, summarise, summary_json
+    from campaign315.reports.summary import parse_deadline, summarise, summary_json
 
     ws = _workspace(workspace)
     campaign = ws.campaign
     cutoff = parse_deadline(deadline, campaign)
     with _open_store(ws) as store:
         result = summarise(campaign, store, cutoff, include_late)
-    from campaign315.render.summary_files import write_summary_files
+    from campaign315.reports.summary_files import write_summary_files
 
     written = write_summary_files(result, out, ws.templates_dir)
     if json:
         _print_json(summary_json(result))
         return
-    from campaign315.render.console import summary_report
+    from campaign315.console import summary_report
 
     summary_report(_console(), result, written)
 
@@ -242,7 +242,7 @@ def feedback_cmd(
     """
     import datetime as dt
 
-    from campaign315.feedback import write_feedback
+    from campaign315.reports.feedback import write_feedback
 
     ws = _workspace(workspace)
     campaign = ws.campaign
@@ -266,29 +266,26 @@ def verify_cmd(json: JsonOpt = False, workspace: WorkspaceOpt = None) -> None:
 
     示例：c315 verify
     """
-    from campaign315.verify import verify_store
+    from campaign315.spec.problems import has_errors
+    from campaign315.store.verify import verify_store
 
     ws = _workspace(workspace)
     with _open_store(ws) as store:
         found = verify_store(store)
     if json:
-        _print_json([{"severity": p.severity, "code": p.code, "path": p.path, "message": p.message} for p in found])
+        _print_json([{"severity": p.severity, "code": p.code, "path": str(p.location), "message": p.message} for p in found])
     else:
-        from campaign315.render.console import plain
+        from campaign315.console import verify_report
 
-        console = _console()
-        for p in found:
-            console.print(plain(f"{'错误' if p.severity == 'error' else '提醒'} {p.code} {p.path}：{p.message}",
-                                "red" if p.severity == "error" else "yellow"))
-        console.print(f"核对完毕：{len(found)} 个问题。" if found else "核对完毕：数据库与存档一致。", markup=False)
-    if any(p.severity == "error" for p in found):
+        verify_report(_console(), found)
+    if has_errors(found):
         raise typer.Exit(1)
 
 
 def _open_store(ws):
-    from campaign315.store import Store
+    from campaign315.store import open_store
 
-    return Store(ws.store_dir)
+    return open_store(ws.store_dir)
 
 
 def _print_json(value) -> None:
@@ -300,7 +297,7 @@ def _print_json(value) -> None:
 def _resolve_units(campaign, names: list[str] | None):
     """The units named on the command line (aliases allowed), or all; an unknown name is a usage
     error that lists the valid ones."""
-    from campaign315.errors import UsageError
+    from campaign315.common.errors import UsageError
 
     if not names:
         return list(campaign.units)

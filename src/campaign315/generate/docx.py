@@ -2,9 +2,10 @@
 
 The templates hold layout and styling only (``scripts/make_templates.py`` builds them; the office
 may restyle them in Word). Every label comes from the context built here out of the campaign data
-and :mod:`campaign315.forms`, so the .docx and the .xlsx print the same words.
+and :mod:`campaign315.spec.forms`, so the .docx and the .xlsx print the same words.
 
->>> from campaign315.campaign import load_campaign, shipped
+>>> from campaign315.common.files import shipped
+>>> from campaign315.spec.campaign import load_campaign
 >>> campaign = load_campaign(shipped("data") / "campaign.toml")
 >>> blank = render_docx(campaign, "stats", "办公室", None, shipped("templates"))
 >>> blank[:2]
@@ -21,8 +22,9 @@ from typing import Any, Literal
 from docxtpl import DocxTemplate
 from lxml import etree
 
-from campaign315.campaign import Campaign, RosterSpec, StatsSpec
-from campaign315.forms import (
+from campaign315.common.templates import template_path as common_template_path
+from campaign315.spec.campaign import Campaign, RosterSpec, StatsSpec
+from campaign315.spec.forms import (
     UNIT_FIELD_LABEL,
     ActivityStats,
     DutyRoster,
@@ -34,9 +36,10 @@ from campaign315.forms import (
 _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 
 
-def template_path(campaign: Campaign, attachment: Literal["roster", "stats"], templates_dir: Path) -> Path:
-    """``templates/附件1.docx`` for the roster, ``附件2.docx`` for the statistics."""
-    return templates_dir / f"{campaign.spec(attachment).label}.docx"
+def template_path(campaign: Campaign, attachment: Literal["roster", "stats"], templates_dir: Path | None) -> Path:
+    """``templates/附件1.docx`` for the roster, ``附件2.docx`` for the statistics — the office's copy
+    first, c315's own when the office has none."""
+    return common_template_path(templates_dir, f"{campaign.spec(attachment).label}.docx")
 
 
 def render_docx(

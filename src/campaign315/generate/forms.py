@@ -12,11 +12,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from campaign315.campaign import AttachmentKey, Campaign, Unit
-from campaign315.errors import WouldOverwrite
-from campaign315.files import safe_filename, write_atomically
-from campaign315.forms import Identity, form_filename
+from campaign315.common.errors import WouldOverwrite
+from campaign315.common.files import safe_filename, write_atomically
 from campaign315.generate.stamp import PLACEHOLDER, stamp, with_custom_properties
+from campaign315.spec.campaign import AttachmentKey, Campaign, Unit
+from campaign315.spec.forms import Identity, form_filename
 
 Format = Literal["xlsx", "docx"]
 FORMATS: tuple[Format, ...] = ("xlsx", "docx")

@@ -12,8 +12,9 @@ from openpyxl.workbook.protection import WorkbookProtection
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
-from campaign315.campaign import AttachmentKey, Campaign
-from campaign315.forms import (
+from campaign315.common.safety import set_cell
+from campaign315.spec.campaign import AttachmentKey, Campaign
+from campaign315.spec.forms import (
     HEADER_ROW,
     IDENTITY_SHEET,
     SHEET_NAMES,
@@ -30,7 +31,6 @@ from campaign315.forms import (
     footer_text,
     instruction,
 )
-from campaign315.safety import set_cell
 
 BODY_FONT = Font(name="宋体", size=11)
 BOLD_FONT = Font(name="宋体", size=11, bold=True)

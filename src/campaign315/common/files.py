@@ -1,0 +1,48 @@
+"""Files: where the folders shipped with c315 are, writing so that no reader ever sees half a file,
+and names from data made safe as one path component."""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+from pathlib import Path
+
+
+def shipped(name: str) -> Path:
+    """A folder shipped with c315 (``data`` or ``templates``): inside the wheel, or the checkout."""
+    package = Path(__file__).resolve().parents[1]
+    inside_wheel = package / "_shipped" / name
+    return inside_wheel if inside_wheel.is_dir() else package.parents[1] / name
+
+
+_UNSAFE = re.compile(r'[\\/:*?"<>|\x00-\x1f]')
+
+
+def write_atomically(path: Path, data: bytes, durable: bool = False) -> None:
+    """Write to a temporary file beside ``path``, then rename: no reader ever sees half a file,
+    whenever the process is killed. ``durable`` also flushes to disk before the rename (power
+    loss); it costs a few milliseconds a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".c315-", suffix=".part")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            if durable:
+                handle.flush()
+                os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def safe_filename(text: str) -> str:
+    """A name from data made safe as one path component: no separators, no ``..``.
+
+    >>> safe_filename("../../x"), safe_filename("A/B科")
+    ('___x', 'A_B科')
+    """
+    cleaned = _UNSAFE.sub("_", text).strip(" .")
+    cleaned = cleaned.replace("..", "_")
+    return cleaned or "_"

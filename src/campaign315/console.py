@@ -1,0 +1,143 @@
+"""What the collector sees in the terminal: rich tables of ingest results, standings, history and the
+summary. Part of the command line (it stands on every step's results); each function takes
+results, prints, returns nothing.
+
+Text that came from a file — names, values, remarks, even file names — is printed through
+:func:`plain`: never read as rich markup (a path may hold ``[/]``), and never as terminal control
+codes (a cell may hold ``ESC[2J``).
+"""
+
+from __future__ import annotations
+
+import re
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from campaign315.common.words import ATTACHMENT_ZH, NONE_SHOWN, OUTCOME_ZH, SEVERITY_ZH, STATUS_ZH
+from campaign315.intake.ingest import FileResult
+from campaign315.reports.standing import Standing
+from campaign315.spec.campaign import Campaign
+from campaign315.store import StoredReturn
+
+OUTCOME_STYLE = {"accepted": "green", "rejected": "bold red", "duplicate": "dim"}
+SEVERITY_STYLE = {"error": "red", "warning": "yellow"}
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def plain(value: object, style: str = "") -> Text:
+    """Untrusted text as inert terminal text: control characters shown as �, markup not parsed."""
+    return Text(_CONTROL.sub("\ufffd", "" if value is None else str(value)), style=style)
+
+
+def _outcome(outcome: str) -> str:
+    return f"[{OUTCOME_STYLE[outcome]}]{OUTCOME_ZH[outcome]}[/]"
+
+
+def _attachment(key: str | None) -> str:
+    return ATTACHMENT_ZH.get(key or "", NONE_SHOWN)
+
+
+STATUS_STYLE = {"on_time": "green", "late": "yellow", "after_cutoff": "yellow", "rejected": "bold red", "missing": "bold red"}
+
+
+def ingest_report(console: Console, results: list[FileResult], skipped, dry_run: bool) -> None:
+    table = Table(title="收表结果" + ("（试运行，未入库）" if dry_run else ""), show_lines=False)
+    for column in ("文件", "部门", "表格", "结果", SEVERITY_ZH["error"], SEVERITY_ZH["warning"]):
+        table.add_column(column, overflow="fold")
+    for r in results:
+        table.add_row(plain(r.file), plain(r.unit or "—"), _attachment(r.attachment), _outcome(r.outcome),
+                      _count(r.errors, "red"), _count(r.warnings, "yellow"))
+    console.print(table)
+    for r in results:
+        if not r.problems:
+            continue
+        heading = plain(f"{r.file}（{r.unit or '部门不明'} · {_attachment(r.attachment)} · ")
+        heading.append_text(Text.from_markup(_outcome(r.outcome)))
+        heading.append("）")
+        problems = Table(title=heading, title_justify="left", show_lines=False, expand=False)
+        for column, ratio in (("位置", None), ("代码", None), ("填写内容", None), ("说明", None)):
+            problems.add_column(column, overflow="fold", ratio=ratio)
+        for p in r.problems:
+            problems.add_row(plain(p.location), plain(p.code, SEVERITY_STYLE[p.severity]), plain(p.value), plain(p.message))
+        console.print(problems)
+    for path in skipped:
+        console.print(plain(f"跳过 {path}（不是报表：临时文件或系统文件）", "dim"))
+    counts = {k: sum(r.outcome == k for r in results) for k in ("accepted", "rejected", "duplicate")}
+    console.print(
+        f"共 {len(results)} 个文件：接收 {counts['accepted']}，退回 {counts['rejected']}，重复 {counts['duplicate']}"
+        + (f"，跳过 {len(skipped)}" if skipped else "") + "。"
+        + ("（试运行：没有写入数据库）" if dry_run else "")
+    )
+
+
+def status_table(console: Console, campaign: Campaign, rows: list[Standing], title: str) -> None:
+    table = Table(title=title)
+    for column in ("部门", "表格", "状态", "接收时间", "问题数", "联系人"):
+        table.add_column(column, overflow="fold")
+    for s in rows:
+        shown = s.shown
+        when = campaign.localize(shown.received_at).strftime("%m-%d %H:%M") if shown else "—"
+        style = STATUS_STYLE[s.status]
+        table.add_row(plain(s.unit.name), _attachment(s.attachment), f"[{style}]{STATUS_ZH[s.status]}[/]", when,
+                      str(s.problem_count) if shown else "—", plain(s.contact))
+    console.print(table)
+    counts = {k: sum(s.status == k for s in rows) for k in STATUS_ZH}
+    console.print("、".join(f"{STATUS_ZH[k]} {v}" for k, v in counts.items()))
+
+
+def history_table(console: Console, campaign: Campaign, returns: list[StoredReturn], counting_ids: set[int]) -> None:
+    table = Table(title="收表历史")
+    for column in ("#", "接收时间", "部门", "表格", "结果", SEVERITY_ZH["error"], SEVERITY_ZH["warning"], "计入汇总", "文件"):
+        table.add_column(column, overflow="fold")
+    for r in returns:
+        table.add_row(str(r.id), campaign.localize(r.received_at).strftime("%Y-%m-%d %H:%M"), plain(r.unit or "—"),
+                      _attachment(r.attachment), _outcome(r.outcome), _count(r.errors, "red"),
+                      _count(r.warnings, "yellow"), "[green]✓[/]" if r.id in counting_ids else "", plain(r.filename))
+    console.print(table)
+
+
+def _count(n: int, style: str) -> str:
+    return f"[{style}]{n}[/]" if n else "0"
+
+
+def summary_report(console: Console, summary, written) -> None:
+    campaign = summary.campaign
+    cutoff = campaign.localize(summary.cutoff).strftime("%Y-%m-%d %H:%M")
+    table = Table(title=f"{campaign.district.name} {campaign.attachments.stats.title}（截至 {cutoff}）")
+    for column in ("类别", "项目", "单位", "数量", "已报部门", "未报部门"):
+        table.add_column(column, overflow="fold")
+    for t in summary.totals:
+        quantity = "列示" if t.item.free else ("未报告" if t.quantity is None else str(t.quantity))
+        table.add_row(plain(t.item.category), plain(t.item.label or "—"), plain(t.item.unit or "—"), quantity, str(len(t.reported_by)), str(len(t.not_reported_by)))
+    console.print(table)
+    if summary.other:
+        other = Table(title="「其他」事项（不合计，按部门列示）")
+        for column in ("部门", "类别", "数量", "备注"):
+            other.add_column(column, overflow="fold")
+        for o in summary.other:
+            other.add_row(plain(o.unit), plain(o.item.category), "" if o.quantity is None else str(o.quantity), plain(f"{o.label} {o.remark}".strip()))
+        console.print(other)
+    status_table(console, campaign, summary.standings, "各部门报送情况")
+    gaps = [r for r in summary.rosters if r.shortfall]
+    if gaps:
+        staffing = Table(title="值守人数不足")
+        staffing.add_column("部门")
+        staffing.add_column("情况", overflow="fold")
+        staffing.add_column("联系人")
+        for r in gaps:
+            staffing.add_row(plain(r.unit.name), plain(r.shortfall), plain(summary.contact(r.unit)))
+        console.print(staffing)
+    people = sum(len(r.lines) for r in summary.rosters)
+    console.print(f"值班表汇总：{len(summary.rosters)} 个部门、{people} 人；汇总数字背后共有 {summary.warnings_behind_figures} 条提醒（见明细表「问题清单」）。")
+    console.print("已写入：")
+    for path in written:
+        console.print(plain(f"  {path}"))
+
+
+def verify_report(console: Console, found) -> None:
+    """``c315 verify``: each problem between the store and its archive, then the verdict."""
+    for p in found:
+        console.print(plain(f"{SEVERITY_ZH[p.severity]} {p.code} {p.location}：{p.message}", SEVERITY_STYLE[p.severity]))
+    console.print(f"核对完毕：{len(found)} 个问题。" if found else "核对完毕：数据库与存档一致。", markup=False)

@@ -1,0 +1,253 @@
+"""How big a workbook's grid of cells will be, worked out from the bytes before calamine runs.
+
+calamine lays each sheet out as one dense block of rows × columns, and sizes some buffers from
+counts the file declares. One cell at A1 and one at XFD1048576 ask it for 500 GB; a
+``uniqueCount`` of four billion asks for 96 GB. It does not raise then: the process aborts, and
+the whole ingest with it. So the positions and counts are read here first, and a sheet that
+would not fit in :data:`MAX_CELLS` is refused with ``file-unsafe``.
+
+Each check is a scan of the raw part, not a parse: cheap on a real form (a few kilobytes) and
+bounded on a hostile one by the part-size limits already checked in :mod:`.package`.
+"""
+
+from __future__ import annotations
+
+import re
+import struct
+import zipfile
+
+from campaign315.intake.read.zipparts import Unreadable, read_part
+from campaign315.spec.problems import Code
+
+MAX_CELLS = 5000 * 64
+"""The largest rows × columns block a sheet may span (a form spans about 30 × 6)."""
+
+
+def _refuse(where: str, rows: int, columns: int) -> Unreadable:
+    return Unreadable(Code.FILE_UNSAFE, f"{where}的单元格跨 {rows} 行 × {columns} 列，远超报表大小")
+
+
+class _Extent:
+    """The smallest block holding every cell seen."""
+
+    def __init__(self) -> None:
+        self.top = self.left = None
+        self.bottom = self.right = 0
+
+    def add(self, first_row: int, first_col: int, last_row: int | None = None, last_col: int | None = None) -> None:
+        last_row = first_row if last_row is None else last_row
+        last_col = first_col if last_col is None else last_col
+        self.top = first_row if self.top is None else min(self.top, first_row)
+        self.left = first_col if self.left is None else min(self.left, first_col)
+        self.bottom, self.right = max(self.bottom, last_row), max(self.right, last_col)
+
+    def check(self, where: str) -> None:
+        if self.top is None:
+            return
+        rows, columns = self.bottom - self.top + 1, self.right - self.left + 1
+        if rows * columns > MAX_CELLS:
+            raise _refuse(where, rows, columns)
+
+
+# --- .xlsx ----------------------------------------------------------------------------------
+
+_XLSX_TAG = re.compile(rb"<(?:[\w.-]+:)?(row|c)(?=[\s/>])([^>]*)>")
+_XLSX_REF = re.compile(rb"""(?:^|\s)r\s*=\s*["']\$?([A-Za-z]*)\$?([0-9]*)["']""")
+_SST = re.compile(rb"<(?:[\w.-]+:)?sst\b[^>]*>")
+_UNIQUE_COUNT = re.compile(rb"""uniqueCount\s*=\s*["']\s*([0-9]+)""")
+
+
+def check_xlsx(zf: zipfile.ZipFile) -> None:
+    """Every part that holds sheet data (whatever it is named: calamine follows the workbook's
+    relationships) and the shared-strings count calamine reserves room for."""
+    for name in zf.namelist():
+        data = read_part(zf, name)
+        if not data:
+            continue
+        if b"sheetData" in data:
+            _xlsx_sheet_extent(data).check(f"部件 {name} ")
+        sst = _SST.search(data) if b"sst" in data else None
+        if sst:
+            count = _UNIQUE_COUNT.search(sst[0])
+            if count and _number(count[1]) > MAX_CELLS:
+                raise Unreadable(Code.FILE_UNSAFE, f"部件 {name} 声明了 {_number(count[1])} 个字符串，远超报表大小")
+
+
+def _xlsx_sheet_extent(xml: bytes) -> _Extent:
+    """Positions as calamine assigns them: a cell's ``r``, else the next column of the row
+    (whose ``r``, else the next row). A cell closed at once (``<c .../>``, ``<c ...></c>``)
+    holds nothing and is left out, as calamine leaves it out."""
+    extent = _Extent()
+    row = column = 0
+    for match in _XLSX_TAG.finditer(xml):
+        tag, attributes = match[1], match[2]
+        ref = _XLSX_REF.search(attributes)
+        if tag == b"row":
+            row = _number(ref[2]) if ref and ref[2] else row + 1
+            column = 0
+            continue
+        cell_row = row
+        if ref and ref[2]:
+            cell_row = _number(ref[2])
+            column = _column_number(ref[1]) if ref[1] else column + 1
+        else:
+            column += 1
+        if attributes.endswith(b"/") or xml.startswith(b"</", match.end()):
+            continue
+        extent.add(cell_row, column)
+    return extent
+
+
+def _column_number(letters: bytes) -> int:
+    if len(letters) > 7:  # past any real column (XFD is 3 letters): huge, and cheap to say so
+        return 26**7
+    number = 0
+    for letter in letters.upper():
+        number = number * 26 + letter - 64
+    return number
+
+
+def _number(digits: bytes) -> int:
+    """A row number or count as written; one of more than 12 digits is simply huge (reading a
+    million digits would take long, and past 4,300 Python refuses)."""
+    return int(digits) if len(digits) <= 12 else 10**12
+
+
+# --- .ods -----------------------------------------------------------------------------------
+
+_ODS_TAG = re.compile(rb"<(/?)(?:[\w.-]+:)?(table|table-row|table-cell|covered-table-cell)(?=[\s/>])([^>]*)>")
+_ODS_REPEAT = re.compile(rb"""number-(rows|columns)-repeated\s*=\s*["']\s*([0-9]+)""")
+
+
+def check_ods(zf: zipfile.ZipFile) -> None:
+    """``content.xml``, where one cell may be repeated over a million rows and columns."""
+    data = read_part(zf, "content.xml")
+    if not data:
+        return
+    extent, row, column, rows_repeated = _Extent(), 0, 0, 1
+    for match in _ODS_TAG.finditer(data):
+        closing, tag, attributes = match[1] == b"/", match[2], match[3]
+        repeats = dict(_ODS_REPEAT.findall(attributes))
+        if tag == b"table":
+            if closing:
+                extent.check("表格")
+            extent, row = _Extent(), 0
+        elif tag == b"table-row":
+            if closing:
+                row += rows_repeated
+                continue
+            rows_repeated, column = _number(repeats.get(b"rows", b"1")), 0
+            if attributes.endswith(b"/"):
+                row += rows_repeated
+        elif not closing:
+            columns = _number(repeats.get(b"columns", b"1"))
+            empty = b"value-type" not in attributes and (attributes.endswith(b"/") or data.startswith(b"</", match.end()))
+            if not empty:
+                extent.add(row, column, row + rows_repeated - 1, column + columns - 1)
+            column += columns
+    extent.check("表格")
+
+
+# --- .xls (BIFF inside an OLE2 compound file) -------------------------------------------------
+
+_END_OF_CHAIN, _FREE = 0xFFFFFFFE, 0xFFFFFFFF
+_BOF = (0x0809, 0x0409, 0x0209, 0x0009)
+_FILEPASS = 0x002F
+_DIMENSIONS = 0x0200
+_MULRK = 0x00BD
+# NUMBER, LABEL, LABELSST, RK, FORMULA, BOOLERR, RSTRING: each starts with row, column (u16).
+_CELL_RECORDS = frozenset((0x0203, 0x0204, 0x00FD, 0x027E, 0x0006, 0x0406, 0x0205, 0x00D6))
+
+
+def check_xls(data: bytes) -> None:
+    """Cell positions and the DIMENSIONS record of every sheet in the Workbook stream; a
+    FILEPASS record means the workbook has an opening password."""
+    stream = _workbook_stream(data)
+    if stream is None:
+        return
+    extent, sheet, position = _Extent(), -1, 0  # the first substream is the workbook's globals
+    while position + 4 <= len(stream):
+        kind, size = struct.unpack_from("<HH", stream, position)
+        body = stream[position + 4 : position + 4 + size]
+        position += 4 + size
+        if kind in _BOF:
+            extent.check(f"第 {sheet} 个工作表")
+            extent, sheet = _Extent(), sheet + 1
+        elif kind == _FILEPASS:
+            raise Unreadable(Code.FORMAT_ENCRYPTED)
+        elif kind == _DIMENSIONS and len(body) >= 10:
+            first_row, last_row, first_col, last_col = (
+                struct.unpack_from("<IIHH", body) if len(body) >= 14 else struct.unpack_from("<HHHH", body))
+            rows, columns = max(0, last_row - first_row), max(0, last_col - first_col)
+            if rows * columns > MAX_CELLS:
+                raise _refuse(f"第 {sheet} 个工作表", rows, columns)
+        elif kind in _CELL_RECORDS and len(body) >= 4:
+            extent.add(*struct.unpack_from("<HH", body))
+        elif kind == _MULRK and len(body) >= 6:
+            row, first_col = struct.unpack_from("<HH", body)
+            extent.add(row, first_col, row, struct.unpack_from("<H", body, len(body) - 2)[0])
+    extent.check(f"第 {sheet} 个工作表")
+
+
+def _workbook_stream(data: bytes) -> bytes | None:
+    """The ``Workbook`` (BIFF8) or ``Book`` (BIFF5) stream of a compound file, or None when it
+    has neither. Chains are followed with a step limit, so a loop in them cannot hang this. A
+    broken container is what calamine would refuse too: legacy, and unreadable."""
+    corrupt = Unreadable(Code.FORMAT_LEGACY, "Excel 97-2003（.xls）")
+    if len(data) < 512:
+        raise corrupt
+    shift, mini_shift = struct.unpack_from("<HH", data, 30)
+    if shift not in (9, 12) or mini_shift != 6:
+        raise corrupt
+    size = 1 << shift
+    (fat_count, directory_start, _, cutoff, minifat_start, _, difat_start, _) = struct.unpack_from("<8I", data, 44)
+    sectors = max(0, len(data) // size - 1)
+
+    def sector(index: int) -> bytes:
+        if index >= sectors:
+            raise corrupt
+        return data[(index + 1) * size : (index + 2) * size]
+
+    def words(block: bytes) -> tuple[int, ...]:
+        return struct.unpack(f"<{len(block) // 4}I", block)
+
+    difat, following = list(words(data[76:512])), difat_start
+    for _ in range(sectors):
+        if following in (_END_OF_CHAIN, _FREE):
+            break
+        *entries, following = words(sector(following))
+        difat.extend(entries)
+    fat: list[int] = []
+    for index in difat[:fat_count]:
+        if index not in (_END_OF_CHAIN, _FREE):
+            fat.extend(words(sector(index)))
+
+    def chain(start: int, table: list[int], limit: int) -> list[int]:
+        found = []
+        while start not in (_END_OF_CHAIN, _FREE):
+            if start >= len(table) or len(found) > limit:
+                raise corrupt
+            found.append(start)
+            start = table[start]
+        return found
+
+    directory = b"".join(sector(i) for i in chain(directory_start, fat, sectors))
+    entries: dict[str, tuple[int, int]] = {}
+    root = (_END_OF_CHAIN, 0)
+    for offset in range(0, len(directory) - 127, 128):
+        length = min(struct.unpack_from("<H", directory, offset + 64)[0], 64)
+        name = directory[offset : offset + length].decode("utf-16-le", "replace").rstrip("\0")
+        start, length = struct.unpack_from("<II", directory, offset + 116)
+        if offset == 0:
+            root = (start, length)  # the root entry: where the mini stream lives
+        entries.setdefault(name, (start, length))
+    wanted = entries.get("Workbook") or entries.get("Book")
+    if wanted is None:
+        return None
+    start, length = wanted
+    if length >= cutoff:
+        return b"".join(sector(i) for i in chain(start, fat, sectors))[:length]
+    mini_stream = b"".join(sector(i) for i in chain(root[0], fat, sectors))
+    minifat = list(words(b"".join(sector(i) for i in chain(minifat_start, fat, sectors))))
+    blocks = chain(start, minifat, len(mini_stream) // 64)
+    return b"".join(mini_stream[i * 64 : (i + 1) * 64] for i in blocks)[:length]

@@ -1,0 +1,163 @@
+"""Open a returned file by what it is, not what it is called, within safe limits.
+
+The bytes decide the format (a zip holding ``xl/workbook.xml`` is a workbook whatever its name);
+sizes and part counts are checked before anything is inflated; XML with a DOCTYPE is refused
+outright (no Office part has one; entity bombs and external entities need one).
+"""
+
+from __future__ import annotations
+
+import io
+import zipfile
+
+from campaign315.intake.read.cells import Package
+from campaign315.intake.read.zipparts import (
+    MAX_FILE_BYTES,
+    MAX_PARTS,
+    MAX_RATIO,
+    MAX_TOTAL_XML_BYTES,
+    MAX_XML_PART_BYTES,
+    Unreadable,
+    modified_time,
+    read_custom_properties,
+    read_part,
+)
+from campaign315.spec.problems import Code
+
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+
+
+def read_package(data: bytes, name: str = "") -> Package:
+    """Read any supported return into rows of cells. Raises :class:`Unreadable` with a code."""
+    if not data:
+        raise Unreadable(Code.FILE_EMPTY)
+    if len(data) > MAX_FILE_BYTES:
+        raise Unreadable(Code.FILE_TOO_LARGE, f"{len(data) / 1024 / 1024:.0f} MB")
+    if data.startswith(_OLE_MAGIC):
+        return _read_ole(data, name)
+    if not data.startswith(b"PK"):
+        raise Unreadable(Code.FORMAT_UNKNOWN, _describe_non_office(data, name))
+    try:
+        zf = zipfile.ZipFile(io.BytesIO(data))
+        names = set(zf.namelist())
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError) as exc:  # "zip file version 8.4"
+        raise Unreadable(Code.FILE_CORRUPT, f"不是完整的压缩包：{exc}") from None
+    _check_limits(zf)
+    _check_package(names)
+    if "xl/workbook.xml" in names:
+        from campaign315.intake.read.xlsx import read_xlsx
+
+        package = read_xlsx(data, zf)
+    elif "word/document.xml" in names:
+        from campaign315.intake.read.docx import read_docx
+
+        package = read_docx(zf)
+    elif "mimetype" in names:
+        mimetype = zf.read("mimetype")
+        if b"spreadsheet" in mimetype:
+            from campaign315.intake.read.extent import check_ods
+            from campaign315.intake.read.xlsx import read_with_calamine
+
+            check_ods(zf)
+            return read_with_calamine(data, "ods")
+        raise Unreadable(Code.FORMAT_LEGACY, "OpenDocument 文本（.odt）")
+    elif "EncryptionInfo" in names:
+        raise Unreadable(Code.FORMAT_ENCRYPTED)
+    else:
+        raise Unreadable(Code.FORMAT_UNKNOWN, "压缩包里不是 Excel 或 Word 文档")
+    package.properties = read_custom_properties(zf) | package.properties
+    package.modified = modified_time(zf)
+    return package
+
+
+def office_format(data: bytes) -> str | None:
+    """``xlsx`` or ``docx`` by what the zip holds (the rule :func:`read_package` reads by),
+    whatever the file is called; None for anything else."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            names = set(zf.namelist())
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError):
+        return None
+    return "xlsx" if "xl/workbook.xml" in names else "docx" if "word/document.xml" in names else None
+
+
+def check_xml_parts(data: bytes) -> None:
+    """Every XML part of a zip package passes the checks the reader applies (size, DOCTYPE), the
+    ones the reader skipped included — before another library (openpyxl, python-docx) opens it."""
+    try:
+        zf = zipfile.ZipFile(io.BytesIO(data))
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError) as exc:
+        raise Unreadable(Code.FILE_CORRUPT, f"不是完整的压缩包：{exc}") from None
+    with zf:
+        _check_limits(zf)
+        for name in zf.namelist():
+            if name.endswith((".xml", ".rels")):
+                read_part(zf, name)
+
+
+def _read_ole(data: bytes, name: str) -> Package:
+    """An OLE2 compound file: legacy .xls (read through calamine), .doc/.et/.wps, or an Office
+    file with an opening password (OOXML encrypted inside an OLE container)."""
+    # The directory naming the streams may sit anywhere, after a large encrypted package too.
+    if b"E\x00n\x00c\x00r\x00y\x00p\x00t\x00i\x00o\x00n\x00I\x00n\x00f\x00o" in data or b"EncryptionInfo" in data:
+        raise Unreadable(Code.FORMAT_ENCRYPTED)
+    if b"W\x00o\x00r\x00k\x00b\x00o\x00o\x00k" in data or b"B\x00o\x00o\x00k\x00" in data:
+        from campaign315.intake.read.extent import check_xls
+        from campaign315.intake.read.xlsx import read_with_calamine
+
+        check_xls(data)
+        return read_with_calamine(data, "xls")
+    kind = "Word 97-2003（.doc）" if b"W\x00o\x00r\x00d\x00D\x00o\x00c\x00u\x00m\x00e\x00n\x00t" in data else "Office 97-2003 / WPS（.doc/.et/.wps）"
+    raise Unreadable(Code.FORMAT_LEGACY, kind)
+
+
+def _describe_non_office(data: bytes, name: str) -> str:
+    head = data[:8]
+    if head.startswith(b"%PDF"):
+        return "PDF 文件"
+    if head.startswith((b"\x89PNG", b"\xff\xd8\xff", b"GIF8")):
+        return "图片"
+    if head.startswith((b"{\\rtf",)):
+        return "RTF 文档"
+    if head.lstrip().startswith((b"<html", b"<!DOCTYPE", b"<?xml", b"<HTML")):
+        return "网页或 XML 文件"
+    try:
+        data[:4096].decode("utf-8")
+        return "纯文本文件"
+    except UnicodeDecodeError:
+        return "无法识别的文件类型"
+
+
+def _check_limits(zf: zipfile.ZipFile) -> None:
+    """Sizes as the zip declares them, for every part: calamine follows the workbook's
+    relationships to whatever part they name, ``.xml`` or not (``read_part`` caps what is
+    actually inflated, in case the declared sizes lie)."""
+    infos = zf.infolist()
+    if len(infos) > MAX_PARTS:
+        raise Unreadable(Code.FILE_UNSAFE, f"压缩包内有 {len(infos)} 个部件，超过上限 {MAX_PARTS}")
+    total = 0
+    for info in infos:
+        if info.file_size > MAX_XML_PART_BYTES:
+            raise Unreadable(Code.FILE_UNSAFE, f"部件 {info.filename} 解压后 {info.file_size // 1024 // 1024} MB，超过上限")
+        if info.file_size > 1024 * 1024 and info.file_size > MAX_RATIO * max(info.compress_size, 1):
+            raise Unreadable(Code.FILE_UNSAFE, f"部件 {info.filename} 压缩比异常（疑似压缩炸弹）")
+        total += info.file_size
+    if total > MAX_TOTAL_XML_BYTES:
+        raise Unreadable(Code.FILE_UNSAFE, f"解压后共 {total // 1024 // 1024} MB，超过上限")
+
+
+_OTHER_READERS = ("xl/workbook.xml", "xl/workbook.bin", "content.xml")
+
+
+def _check_package(names: set[str]) -> None:
+    """What no filled form holds: no ``[Content_Types].xml`` (Excel and Word will not open it),
+    macros, or the parts of two spreadsheet formats at once (calamine, failing one, would read
+    the other, unchecked)."""
+    if {"xl/workbook.xml", "word/document.xml"} & names and "[Content_Types].xml" not in names:
+        raise Unreadable(Code.FILE_CORRUPT, "缺少 [Content_Types].xml")
+    if any(name.lower().rsplit("/", 1)[-1] == "vbaproject.bin" for name in names):
+        raise Unreadable(Code.FILE_UNSAFE, "含有宏（VBA 代码）")
+    if len(names.intersection(_OTHER_READERS)) > 1:
+        raise Unreadable(Code.FILE_UNSAFE, "同时含有几种表格格式的部件")
+
+

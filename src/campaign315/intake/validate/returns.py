@@ -1,0 +1,273 @@
+"""A located form → who sent it, which attachment, the typed filled form, and every problem.
+
+Identity first (embedded properties, else the title, header and 填报部门), then each row of the
+body against the campaign's definition of the form. Problems are data: nothing here raises on bad
+input. An error rejects the return; a warning keeps it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from campaign315.common.text import squash
+from campaign315.intake.read.cells import Package
+from campaign315.intake.read.locate import Located, locate
+from campaign315.intake.validate.values import (
+    is_same_as_above,
+    read_duty_date,
+    read_name,
+    read_phone,
+    read_quantity,
+    read_text,
+)
+from campaign315.spec.campaign import AttachmentKey, Campaign, RosterSpec, Staffing, StatsSpec, Unit
+from campaign315.spec.forms import (
+    FORM_SCHEMA_VERSION,
+    ActivityStats,
+    DutyRoster,
+    FilledForm,
+    Identity,
+    RosterEntry,
+    StatsLine,
+)
+from campaign315.spec.location import Location
+from campaign315.spec.problems import Code, Problem, has_errors, problem
+
+
+@dataclass
+class Examination:
+    """What one file turned out to be."""
+
+    attachment: AttachmentKey | None = None
+    unit: Unit | None = None
+    form: FilledForm | None = None
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def accepted(self) -> bool:
+        return self.form is not None and not has_errors(self.problems)
+
+
+def examine(package: Package, campaign: Campaign) -> Examination:
+    """Identify and validate one read file."""
+    result = Examination()
+    identity = Identity.from_properties(package.properties)
+    where = Location.sheet(package.sheets[0].name if package.sheets else "")
+    trusted = identity if identity and identity.campaign == campaign.id else None
+    if identity and not trusted:
+        result.problems.append(problem(Code.WRONG_CAMPAIGN, where, identity.campaign, identity.campaign))
+    if trusted and trusted.schema_version > FORM_SCHEMA_VERSION:
+        result.problems.append(problem(Code.SCHEMA_NEWER, where, trusted.schema_version, f"第 {trusted.schema_version} 版"))
+    elif trusted and trusted.schema_version < FORM_SCHEMA_VERSION:
+        result.problems.append(problem(Code.SCHEMA_OLDER, where, trusted.schema_version, f"第 {trusted.schema_version} 版"))
+
+    located = locate(package, campaign, trusted.attachment if trusted else None)
+    if located is None and trusted:
+        other = locate(package, campaign)
+        if other is not None:
+            label = campaign.spec(trusted.attachment).label
+            result.problems.append(problem(Code.ATTACHMENT_MISMATCH, where, "", f"{label}（{campaign.spec(trusted.attachment).title}）"))
+        located = other
+    if located is None:
+        result.problems.append(problem(Code.NOT_A_FORM, where))
+        return result
+    result.attachment = located.attachment
+    result.unit = _identify_unit(located, trusted, campaign, result.problems)
+    unit_name = result.unit.name if result.unit else (trusted.unit if trusted else "")
+    if result.unit and not result.unit.owes(located.attachment):
+        spec = campaign.spec(located.attachment)
+        result.problems.append(problem(Code.ATTACHMENT_NOT_OWED, _where(located), "", f"{spec.label}（{spec.title}）"))
+
+    spec = campaign.spec(located.attachment)
+    if located.attachment == "stats":
+        result.form = read_stats(located, spec, unit_name, result.problems)
+    else:
+        result.form = read_roster(located, spec, campaign.staffing, result.unit, unit_name, result.problems)
+    return result
+
+
+def _where(located: Located) -> Location:
+    return located.unit.location if located.unit else Location.sheet(located.sheet.name)
+
+
+def _identify_unit(located: Located, identity: Identity | None, campaign: Campaign, problems: list[Problem]) -> Unit | None:
+    typed = located.unit.text.strip() if located.unit and not located.unit.is_empty else ""
+    typed_unit = campaign.find_unit(typed) if typed else None
+    example = campaign.units[0].name
+    if typed and typed_unit is None:
+        problems.append(problem(Code.UNIT_UNKNOWN, located.unit.location, typed, example))
+    if identity is None:
+        if not typed:
+            problems.append(problem(Code.UNIT_MISSING, _where(located)))
+        return typed_unit
+    embedded = campaign.find_unit(identity.unit)
+    if embedded is None:
+        problems.append(problem(Code.UNIT_UNKNOWN, _where(located), identity.unit, example))
+        return typed_unit
+    if typed_unit is not None and typed_unit != embedded:
+        problems.append(problem(Code.UNIT_MISMATCH, located.unit.location, typed, embedded.name))
+    return embedded
+
+
+# --- 附件2 ---------------------------------------------------------------------------------
+
+
+def read_stats(located: Located, spec: StatsSpec, unit_name: str, problems: list[Problem]) -> ActivityStats:
+    item_header, unit_header, quantity_header, remark_header = (squash(c) for c in spec.columns)
+    category_col = located.columns[item_header]
+    label_col, unit_col = category_col + 1, located.columns[unit_header]
+    quantity_col, remark_col = located.columns[quantity_header], located.columns[remark_header]
+
+    by_label = {(squash(i.category), squash(i.label)): i for i in spec.items}
+    # A label found in one item only still names it when its category cell is gone (deleting the
+    # first row of a merged category cell takes the category's text with it).
+    labels = [squash(i.label) for i in spec.items]
+    by_label_alone = {squash(i.label): i for i in spec.items if i.label and labels.count(squash(i.label)) == 1}
+
+    def lookup(category: str, label: str):
+        return by_label.get((category, label)) or _free_item(spec, category, label) or by_label_alone.get(label)
+
+    order = {item.key: n for n, item in enumerate(spec.items)}
+    pending = {item.key for item in spec.items}
+    lines: dict[str, StatsLine] = {}
+    item_locations: dict[str, str] = {}
+    body = [row for row in located.body if not all(c.is_empty for c in row.cells)]
+    # Items whose label is somewhere in the body: a row in an expected item's place is that item
+    # relabelled only when the item's own label is nowhere else (else a row was inserted).
+    present, category = set(), ""
+    for row in body:
+        category = squash(row.cell(category_col).text) or category
+        label = squash(row.cell(label_col).text)
+        item = lookup(category, label)
+        if item is not None:
+            present.add(item.key)
+    category, last_index = "", -1
+    for position, row in enumerate(body):
+        category = squash(row.cell(category_col).text) or category
+        label_cell = row.cell(label_col)
+        label = squash(label_cell.text)
+        item = lookup(category, label)
+        quantity_cell, remark_cell = row.cell(quantity_col), row.cell(remark_col)
+        if item is None or item.key not in pending:
+            shown = label_cell.text.strip() or category
+            expected = spec.items[position] if position < len(spec.items) else None
+            if expected is not None and expected.key in pending and expected.key not in present and label:
+                pending.discard(expected.key)
+                problems.append(problem(Code.ITEM_LABEL_CHANGED, label_cell.location, shown, row.number))
+            elif quantity_cell.is_empty and remark_cell.is_empty:
+                problems.append(problem(Code.ITEM_ADDED_EMPTY, label_cell.location, shown))
+            else:
+                problems.append(problem(Code.ITEM_ADDED, label_cell.location, shown))
+            continue
+        pending.discard(item.key)
+        if order[item.key] < last_index:
+            problems.append(problem(Code.ITEM_REORDERED, label_cell.location, item.title))
+        last_index = max(last_index, order[item.key])
+        typed_unit = row.cell(unit_col).text.strip()
+        if squash(typed_unit) != squash(item.unit):
+            problems.append(problem(Code.UNIT_LABEL_CHANGED, row.cell(unit_col).location, typed_unit, item.title))
+        quantity, found = read_quantity(quantity_cell, item.unit)
+        if item.free and quantity_cell.is_empty and remark_cell.is_empty and (item.label or label_cell.is_empty):
+            found = []  # a 其他 row left blank is the normal case, not an unreported figure
+        problems.extend(found)
+        lines[item.key] = StatsLine(
+            key=item.key,
+            quantity=quantity,
+            remark=read_text(remark_cell),
+            label=read_text(label_cell) if item.free and not item.label else "",
+            cell=quantity_cell.location,
+        )
+        if item.free and quantity and not lines[item.key].remark and not lines[item.key].label:
+            problems.append(problem(Code.OTHER_WITHOUT_REMARK, remark_cell.location, quantity))
+        item_locations[item.key] = quantity_cell.location
+    if lines and all(line.quantity is None for line in lines.values()):
+        problems.append(problem(Code.STATS_EMPTY, Location.sheet(located.sheet.name)))
+    for key in sorted(pending, key=order.get):
+        problems.append(problem(Code.ITEM_MISSING, Location.sheet(located.sheet.name), spec.item(key).title))
+    for item in spec.items:
+        line = lines.get(item.key)
+        if item.participants_of and line and line.quantity:
+            activities = [lines[k].quantity for k in item.participants_of if k in lines]
+            if not any(activities):
+                problems.append(problem(Code.PARTICIPANTS_WITHOUT_ACTIVITY, item_locations[item.key], line.quantity))
+    filler, filler_phone = _footer(located, problems)
+    return ActivityStats(unit=unit_name, lines=[lines[i.key] for i in spec.items if i.key in lines], filler=filler, filler_phone=filler_phone)
+
+
+def _free_item(spec: StatsSpec, category: str, label: str):
+    """A free (其他) row whose item cell the filler used to say what it counts."""
+    return next((i for i in spec.items if i.free and not i.label and squash(i.category) == category), None)
+
+
+# --- 附件1 ---------------------------------------------------------------------------------
+
+
+def read_roster(located: Located, spec: RosterSpec, staffing: Staffing, unit: Unit | None, unit_name: str, problems: list[Problem]) -> DutyRoster:
+    columns = [located.columns[squash(label)] for label in spec.columns]
+    entries: list[RosterEntry] = []
+    seen: dict[str, str] = {}
+    for row in located.body:
+        date_cell, name_cell, position_cell, landline_cell, mobile_cell = (row.cell(c) for c in columns)
+        if all(c.is_empty for c in (name_cell, position_cell, landline_cell, mobile_cell)):
+            continue
+        name = read_name(name_cell)
+        if not name:
+            problems.append(problem(Code.NAME_MISSING, name_cell.location))
+            continue
+        date, found = read_duty_date(date_cell, spec.duty_date)
+        problems.extend(found)
+        phones = {"landline": "", "mobile": ""}
+        for kind, cell in (("landline", landline_cell), ("mobile", mobile_cell)):
+            if is_same_as_above(cell):
+                if not entries:
+                    problems.append(problem(Code.SAME_AS_ABOVE_FIRST, cell.location, cell.text))
+                    continue
+                copied = getattr(entries[-1], kind)
+                problems.append(problem(Code.SAME_AS_ABOVE, cell.location, cell.text, copied or "（空）"))
+                phones[kind] = phones[kind] or copied
+                continue
+            phone, found = read_phone(cell, kind)
+            problems.extend(found)
+            if phone.kind and not phones[phone.kind]:
+                phones[phone.kind] = phone.number
+        if not phones["landline"] and not phones["mobile"] and not any(
+            p.code in (Code.MOBILE_INVALID, Code.LANDLINE_INVALID) and p.location in (landline_cell.location, mobile_cell.location) for p in problems
+        ):
+            problems.append(problem(Code.PHONE_MISSING, mobile_cell.location))
+        position = read_text(position_cell)
+        if not position:
+            problems.append(problem(Code.POSITION_MISSING, position_cell.location))
+        elif staffing.classify(position) == "unknown":
+            problems.append(problem(Code.POSITION_UNKNOWN, position_cell.location, position))
+        if name in seen:
+            problems.append(problem(Code.PERSON_REPEATED, name_cell.location, name))
+        seen[name] = name_cell.location
+        entries.append(RosterEntry(date=date or spec.duty_date, name=name, position=position, **phones))
+    if not entries:
+        problems.append(problem(Code.ROSTER_EMPTY, Location.sheet(located.sheet.name)))
+    elif unit is not None:
+        shortfall = staffing.shortfall(unit, [entry.position for entry in entries])
+        if shortfall:
+            problems.append(problem(Code.STAFFING_SHORT, Location.sheet(located.sheet.name), "", shortfall))
+    filler, filler_phone = _footer(located, problems)
+    return DutyRoster(unit=unit_name, entries=entries, filler=filler, filler_phone=filler_phone)
+
+
+# --- both -----------------------------------------------------------------------------------
+
+
+def _footer(located: Located, problems: list[Problem]) -> tuple[str, str]:
+    filler_cell, phone_cell = located.footer.get("filler"), located.footer.get("filler_phone")
+    filler = read_name(filler_cell) if filler_cell else ""
+    if not filler:
+        problems.append(problem(Code.FILLER_MISSING, filler_cell.location if filler_cell else Location.sheet(located.sheet.name)))
+    if phone_cell is None or phone_cell.is_empty:
+        problems.append(problem(Code.FILLER_PHONE_MISSING, phone_cell.location if phone_cell else Location.sheet(located.sheet.name)))
+        return filler, ""
+    phone, found = read_phone(phone_cell, "mobile")
+    if not phone.kind:
+        problems.append(problem(Code.FILLER_PHONE_INVALID, phone_cell.location, phone_cell.text))
+        return filler, ""
+    # Either kind of number will do for the filler: only say what was cleaned up.
+    problems.extend(p for p in found if p.code == Code.PHONE_NORMALISED)
+    return filler, phone.number

@@ -1,1 +1,0 @@
-"""The last step of the flow: results shown to people — console tables, files, reports."""

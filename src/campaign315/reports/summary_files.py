@@ -1,0 +1,214 @@
+"""The summary as files a leader opens and the city ingests: the district's 附件2 (.xlsx/.docx,
+the notice's layout, a valid return one level up), the merged duty roster (.xlsx/.docx), and
+the breakdown workbook behind every figure. Every file is written atomically; every text that
+came from a return is written inert."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+
+from campaign315.common.files import safe_filename, write_atomically
+from campaign315.common.safety import set_cell
+from campaign315.common.words import ATTACHMENT_ZH, ROLE_ZH, SEVERITY_ZH, STATUS_ZH
+from campaign315.generate.stamp import with_custom_properties
+from campaign315.reports.summary import Summary
+from campaign315.spec.forms import Identity
+
+HEADER_FONT = Font(name="宋体", bold=True)
+HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
+ALERT_FILL = PatternFill("solid", fgColor="FCE4D6")
+
+
+def cutoff_label(summary: Summary) -> str:
+    local = summary.campaign.localize(summary.cutoff)
+    if (local.hour, local.minute) == (23, 59):
+        return f"截至{local:%Y-%m-%d}"
+    return f"截至{local:%Y-%m-%d-%H%M}"
+
+
+def write_summary_files(summary: Summary, out: Path, templates_dir: Path) -> list[Path]:
+    """Write every summary file into ``out`` and return their paths."""
+    from campaign315.generate.docx import render_docx
+    from campaign315.generate.xlsx import render_xlsx
+
+    campaign = summary.campaign
+    district = campaign.district.name
+    stats_spec, roster_spec = campaign.attachments.stats, campaign.attachments.roster
+    when = cutoff_label(summary)
+    identity = Identity(campaign=campaign.district.parent_campaign or campaign.id, attachment="stats", unit=district)
+    stats = summary.district_stats()
+    names = {
+        "stats": f"{district}-{stats_spec.label}-{stats_spec.title}-{when}",
+        "roster": f"{district}-{roster_spec.label}-{roster_spec.title}（汇总）-{when}",
+        "breakdown": f"{district}-3•15报表汇总明细-{when}",
+    }
+    written = []
+
+    def put(stem: str, suffix: str, data: bytes) -> None:
+        path = out / safe_filename(f"{stem}.{suffix}")
+        write_atomically(path, data)
+        written.append(path)
+
+    put(names["stats"], "xlsx", render_xlsx(campaign, "stats", district, stats, identity=identity))
+    put(names["stats"], "docx", with_custom_properties(render_docx(campaign, "stats", district, stats, templates_dir), identity.properties()))
+    put(names["roster"], "xlsx", _roster_workbook(summary))
+    put(names["roster"], "docx", _roster_document(summary))
+    put(names["breakdown"], "xlsx", _breakdown_workbook(summary))
+    from campaign315.reports.report_html import render_report
+
+    put(f"{district}-3•15活动情况报告-{when}", "html", render_report(summary, templates_dir).encode("utf-8"))
+    return written
+
+
+# --- the merged duty roster ------------------------------------------------------------------
+
+def _roster_header(summary: Summary) -> list[str]:
+    return ["部门", *summary.campaign.attachments.roster.columns, "职务类别", "值守检查"]
+
+
+
+
+def _roster_rows(summary: Summary):
+    """(unit, date, name, position, landline, mobile, role, check) per person, unit by unit."""
+    for roster in summary.rosters:
+        check = roster.shortfall or "符合要求"
+        for line in roster.lines:
+            e = line.entry
+            yield (roster.unit.name, f"{e.date.month}月{e.date.day}日" if e.date else "", e.name, e.position,
+                   e.landline, e.mobile, ROLE_ZH[line.role], check)
+    reported = {r.unit.name for r in summary.rosters}
+    for s in summary.standings:
+        if s.attachment == "roster" and s.unit.name not in reported:
+            yield (s.unit.name, "", "", "", "", "", "", f"未计入：{STATUS_ZH[s.status]}")
+
+
+def _roster_workbook(summary: Summary) -> bytes:
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "值班表汇总"
+    spec = summary.campaign.attachments.roster
+    set_cell(ws.cell(row=1, column=1), f"{spec.title}（{summary.campaign.district.name}汇总，{cutoff_label(summary)}）")
+    ws.cell(row=1, column=1).font = Font(name="宋体", bold=True, size=14)
+    _table(ws, 2, _roster_header(summary), list(_roster_rows(summary)), alert=lambda row: row[-1] != "符合要求")
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    return _save(wb)
+
+
+def _roster_document(summary: Summary) -> bytes:
+    from docx import Document
+    from docx.enum.section import WD_ORIENT
+    from docx.oxml.ns import qn
+    from docx.shared import Cm, Pt
+
+    document = Document()
+    section = document.sections[0]
+    section.orientation = WD_ORIENT.LANDSCAPE
+    section.page_width, section.page_height = Cm(29.7), Cm(21.0)
+    section.left_margin = section.right_margin = Cm(1.5)
+    normal = document.styles["Normal"]
+    normal.font.name = "宋体"
+    normal.font.size = Pt(10.5)
+    normal.element.get_or_add_rPr().get_or_add_rFonts().set(qn("w:eastAsia"), "宋体")
+    spec = summary.campaign.attachments.roster
+    title = document.add_paragraph()
+    title.alignment = 1
+    run = title.add_run(f"{spec.title}（{summary.campaign.district.name}汇总）")
+    run.bold, run.font.size = True, Pt(16)
+    document.add_paragraph(f"{cutoff_label(summary)}。按部门排列，右列为该部门的值守人数检查。")
+    header = _roster_header(summary)
+    rows = list(_roster_rows(summary))
+    table = document.add_table(rows=1 + len(rows), cols=len(header))
+    table.style = "Table Grid"
+    grid = [row.cells for row in table.rows]  # fetch the grid once: table.cell() rebuilds it per call
+    for col, text in enumerate(header):
+        grid[0][col].text = text
+        for r in grid[0][col].paragraphs[0].runs:
+            r.bold = True
+    for r, values in enumerate(rows, start=1):
+        for col, value in enumerate(values):
+            grid[r][col].text = str(value)
+    buffer = io.BytesIO()
+    document.save(buffer)
+    return buffer.getvalue()
+
+
+# --- the breakdown workbook ------------------------------------------------------------------
+
+
+def _breakdown_workbook(summary: Summary) -> bytes:
+    campaign = summary.campaign
+    items = campaign.attachments.stats.items
+    wb = Workbook()
+
+    ws = wb.active
+    ws.title = "分部门明细"
+    units = [u.name for u in campaign.units_owing("stats")]
+    by_unit = {u: {} for u in units}
+    for total in summary.totals:
+        for source in total.sources:
+            by_unit[source.unit][total.item.key] = source.quantity
+    header = ["部门", *(f"{i.category}／{i.label or '其他'}（{i.unit}）" if i.unit else f"{i.category}／{i.label or '其他'}" for i in items)]
+    rows = [[u, *(by_unit[u].get(i.key, "") for i in items)] for u in units]
+    rows.append(["合计", *("" if t.quantity is None else t.quantity for t in summary.totals)])
+    _table(ws, 1, header, rows)
+    ws.cell(row=len(rows) + 3, column=1, value="空白表示未报告（不是 0）；「其他」各行不合计，见「其他事项」。每个数字的来源文件和单元格见「来源」。")
+
+    status = wb.create_sheet("报送情况")
+    status_rows = []
+    for s in summary.standings:
+        shown = s.shown
+        status_rows.append((s.unit.name, ATTACHMENT_ZH[s.attachment], STATUS_ZH[s.status],
+                            campaign.localize(shown.received_at).strftime("%Y-%m-%d %H:%M") if shown else "",
+                            s.problem_count if shown else "", shown.filename if shown else "", s.contact))
+    _table(status, 1, ["部门", "表格", "状态", "接收时间", "问题数", "文件", "联系人"], status_rows,
+           alert=lambda row: row[2] in (STATUS_ZH["missing"], STATUS_ZH["rejected"], STATUS_ZH["late"], STATUS_ZH["after_cutoff"]))
+
+    problems = wb.create_sheet("问题清单")
+    _table(problems, 1, ["部门", "文件", "位置", "级别", "代码", "填写内容", "说明"],
+           [(p.unit, p.filename, str(p.problem.location), SEVERITY_ZH[p.problem.severity], p.problem.code,
+             p.problem.value, p.problem.message) for p in summary.problems])
+
+    roster = wb.create_sheet("值班表")
+    _table(roster, 1, _roster_header(summary), list(_roster_rows(summary)), alert=lambda row: row[-1] != "符合要求")
+
+    other = wb.create_sheet("其他事项")
+    _table(other, 1, ["部门", "类别", "事项", "数量", "备注"],
+           [(o.unit, o.item.category, o.label or o.item.label, "" if o.quantity is None else o.quantity, o.remark) for o in summary.other])
+
+    sources = wb.create_sheet("来源")
+    _table(sources, 1, ["项目", "部门", "数量", "文件", "单元格", "接收时间", "备注"],
+           [(t.item.title, s.unit, s.quantity, s.filename, str(s.cell or ""), campaign.localize(s.received_at).strftime("%Y-%m-%d %H:%M"), s.remark)
+            for t in summary.totals for s in t.sources])
+    return _save(wb)
+
+
+def _table(ws, first_row: int, header: list[str], rows, alert=None) -> None:
+    for col, text in enumerate(header, start=1):
+        cell = ws.cell(row=first_row, column=col)
+        set_cell(cell, text)
+        cell.font, cell.fill = HEADER_FONT, HEADER_FILL
+        cell.alignment = Alignment(wrap_text=True, vertical="center")
+    for r, values in enumerate(rows, start=first_row + 1):
+        for col, value in enumerate(values, start=1):
+            cell = ws.cell(row=r, column=col)
+            set_cell(cell, value if value != "" else None)
+            if alert and alert(values):
+                cell.fill = ALERT_FILL
+    for col, text in enumerate(header, start=1):
+        ws.column_dimensions[get_column_letter(col)].width = max(8, min(40, len(str(text)) * 2))
+    ws.freeze_panes = ws.cell(row=first_row + 1, column=2)
+
+
+def _save(wb: Workbook) -> bytes:
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    return buffer.getvalue()

@@ -1,0 +1,86 @@
+"""The store's interface: what every backend (the embedded SQLite one here; a shared PostgreSQL one
+next) offers the rest of c315. Readers, validators and reports know this and nothing below it."""
+
+from __future__ import annotations
+
+import datetime as dt
+from abc import ABC, abstractmethod
+from collections.abc import Iterable
+from typing import Protocol
+
+from campaign315.spec.forms import RosterEntry, StatsLine
+from campaign315.store.records import ArchiveRecord, NewReturn, StoredReturn
+
+
+class Archive(Protocol):
+    """The exact bytes of every received file, by key (see :mod:`campaign315.store.archive`)."""
+
+    def put(self, data: bytes, sha256: str, suffix: str = "") -> str: ...
+    def read(self, key: str) -> bytes: ...
+    def keys(self) -> set[str]: ...
+    def digest(self, key: str) -> str: ...
+    def is_key_of(self, key: str, sha256: str) -> bool: ...
+    def named_sha256(self, key: str) -> str | None: ...
+    def is_temporary(self, key: str) -> bool: ...
+
+
+class Store(ABC):
+    """Every returned file and what was read from it, kept for good, with its archive.
+
+    Failures of the medium (a full disk, a folder that cannot be written, a database held by another
+    program, a store from a newer c315) are raised as :class:`~campaign315.common.errors.StoreProblem`
+    with a message for the collector."""
+
+    SCHEMA_VERSION = 2
+    """1: the first release (locations as text); 2: locations as columns."""
+
+    archive: Archive
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    @abstractmethod
+    def close(self) -> None: ...
+
+    @abstractmethod
+    def knows(self, sha256: str) -> bool:
+        """Was the identical file recorded before (for any campaign)?"""
+
+    @abstractmethod
+    def record(self, new: NewReturn) -> int | None:
+        """Record one return and everything read from it, all or nothing; its id, or None when the
+        same file was recorded already (by this run or a concurrent one)."""
+
+    @abstractmethod
+    def returns(self, campaign: str, unit: str | None = None, with_problems: bool = True) -> list[StoredReturn]:
+        """Every return of the campaign (optionally one unit's), oldest first."""
+
+    @abstractmethod
+    def latest_returns(self, campaign: str, cutoff: dt.datetime | None) -> list[StoredReturn]:
+        """Per unit × attachment, only the returns that can decide its standing at ``cutoff``."""
+
+    @abstractmethod
+    def attach_problems(self, returns: list[StoredReturn]) -> None:
+        """Load the problems of these returns (only)."""
+
+    @abstractmethod
+    def stats_lines(self, return_ids: Iterable[int]) -> dict[int, list[StatsLine]]: ...
+
+    @abstractmethod
+    def roster_entries(self, return_ids: Iterable[int]) -> dict[int, list[RosterEntry]]: ...
+
+    @abstractmethod
+    def integrity_check(self) -> list[str]:
+        """What the database finds wrong with itself; empty when it is sound."""
+
+    @abstractmethod
+    def archive_records(self) -> list[ArchiveRecord]:
+        """Every record's archive key, of every campaign, for ``c315 verify``."""
+
+    @property
+    @abstractmethod
+    def where(self) -> str:
+        """The store as a person names it (a folder, a server), for messages."""

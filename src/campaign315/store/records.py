@@ -1,0 +1,57 @@
+"""What the store keeps of each received file, as the rest of c315 sees it."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from campaign315.spec.forms import FilledForm
+from campaign315.spec.problems import Problem
+
+
+@dataclass(kw_only=True)
+class _Received:
+    """What is known of every received file, new or stored."""
+
+    campaign: str
+    sha256: str
+    filename: str
+    source_path: str
+    archive_key: str
+    """Where the archive keeps the exact bytes; only the store's archive knows what it means."""
+    unit: str | None
+    attachment: str | None
+    outcome: str
+    received_at: dt.datetime
+
+
+@dataclass(kw_only=True)
+class StoredReturn(_Received):
+    """One received file as the store keeps it (problems loaded on demand)."""
+
+    id: int
+    document_modified: str | None
+    filler: str
+    filler_phone: str
+    errors: int
+    warnings: int
+    problems: list[Problem] = field(default_factory=list)
+
+
+@dataclass(kw_only=True)
+class NewReturn(_Received):
+    """What ingest hands the store for one file."""
+
+    document_modified: dt.datetime | None
+    problems: list[Problem]
+    form: FilledForm | None
+
+
+@dataclass(frozen=True)
+class ArchiveRecord:
+    """What ``c315 verify`` compares with the archive: a record and the key it names."""
+
+    id: int
+    sha256: str
+    filename: str
+    archive_key: str
