@@ -40,6 +40,7 @@ from campaign315.spec.forms import (
     RosterLayout,
     StatsLayout,
 )
+from campaign315.spec.location import Location
 
 ROSTER_FIELDS = ("date", "name", "position", "landline", "mobile")
 STATS_COLUMNS = {"label": 1, "unit": 2, "quantity": 3, "remark": 4}  # grid columns in the .docx (0-based)
@@ -64,29 +65,26 @@ def blank(folder: Path, unit: str, attachment: AttachmentKey, fmt: str, campaign
 # --- locations, as the reader names them ----------------------------------------------------
 
 
-def stats_cell(fmt: str, key: str, column: str = "quantity", campaign: Campaign | None = None) -> str:
-    """统计表!D5 (xlsx) or 表1 第2行第4列 (docx) for an item's label/unit/quantity/remark cell."""
+def stats_cell(fmt: str, key: str, column: str = "quantity", campaign: Campaign | None = None) -> Location:
+    """统计表!D5 (xlsx) or 表1 第2行第4列 (docx): an item's label/unit/quantity/remark cell."""
     spec = (campaign or shipped_campaign()).attachments.stats
     if fmt == "xlsx":
-        layout = StatsLayout(spec)
-        letter = {"label": layout.item_col, "unit": layout.unit_col, "quantity": layout.quantity_col,
-                  "remark": layout.remark_col}[column]
-        return f"{SHEET_NAMES['stats']}!{letter}{layout.rows[key]}"
+        return Location.cell(SHEET_NAMES["stats"], StatsLayout(spec).rows[key], STATS_COLUMNS[column] + 1)
     row = [item.key for item in spec.items].index(key) + 2
-    return f"表1 第{row}行第{STATS_COLUMNS[column] + 1}列"
+    return Location.table_cell(1, row, STATS_COLUMNS[column] + 1)
 
 
-def roster_cell(fmt: str, index: int, field: str, campaign: Campaign | None = None) -> str:
-    """值班表!B6 (xlsx) or 表1 第3行第2列 (docx) for the index-th person's field."""
+def roster_cell(fmt: str, index: int, field: str, campaign: Campaign | None = None) -> Location:
+    """值班表!B6 (xlsx) or 表1 第3行第2列 (docx): the index-th person's field."""
     if fmt == "xlsx":
         layout = RosterLayout((campaign or shipped_campaign()).attachments.roster)
-        return f"{SHEET_NAMES['roster']}!{layout.cell(index, field)}"
-    return f"表1 第{index + 2}行第{ROSTER_FIELDS.index(field) + 1}列"
+        return Location.cell(SHEET_NAMES["roster"], layout.body_rows[index], ROSTER_FIELDS.index(field) + 1)
+    return Location.table_cell(1, index + 2, ROSTER_FIELDS.index(field) + 1)
 
 
-def unit_cell(fmt: str, attachment: AttachmentKey) -> str:
+def unit_cell(fmt: str, attachment: AttachmentKey) -> Location:
     """Where 填报部门 is: the cell after the label (xlsx) or the paragraph holding it (docx)."""
-    return f"{SHEET_NAMES[attachment]}!B{UNIT_ROW}" if fmt == "xlsx" else "正文第3段"
+    return Location.cell(SHEET_NAMES[attachment], UNIT_ROW, 2) if fmt == "xlsx" else Location.paragraph(3)
 
 
 # --- filling --------------------------------------------------------------------------------
@@ -112,7 +110,7 @@ def fill_stats(
         ws = wb[SHEET_NAMES["stats"]]
         for column, values in columns.items():
             for key, value in values.items():
-                _put(ws[stats_cell("xlsx", key, column).split("!")[1]], value)
+                _put(ws[stats_cell("xlsx", key, column).ref], value)
         layout = StatsLayout(shipped_campaign().attachments.stats)
         _footer_xlsx(ws, layout, filler, phone, unit)
         wb.save(path)
@@ -371,8 +369,8 @@ def swap_stats_rows(path: Path, first: str, second: str) -> Path:
         wb = openpyxl.load_workbook(path)
         ws = wb[SHEET_NAMES["stats"]]
         for column in STATS_COLUMNS:
-            a = ws[stats_cell("xlsx", first, column).split("!")[1]]
-            b = ws[stats_cell("xlsx", second, column).split("!")[1]]
+            a = ws[stats_cell("xlsx", first, column).ref]
+            b = ws[stats_cell("xlsx", second, column).ref]
             a.value, b.value = b.value, a.value
         wb.save(path)
     else:
@@ -417,5 +415,5 @@ def codes(problems) -> list[str]:
 
 
 def located(problems) -> set[tuple[str, str]]:
-    """{(code, location)} of a list of problems."""
-    return {(p["code"], p["location"]) if isinstance(p, dict) else (p.code, p.location) for p in problems}
+    """{(code, location as shown)} of a list of problems (dicts from ``--json``, or Problem records)."""
+    return {(p["code"], p["location"]) if isinstance(p, dict) else (p.code, str(p.location)) for p in problems}
