@@ -1,1 +1,2 @@
-"""Step 4 of the flow: located cells → a typed filled form plus every problem, each with a code and a cell."""
+"""Validation: one cell → a clean value and its problems (``values``); a located form → who sent
+it, which attachment, the typed filled form and every problem (``returns``)."""
