@@ -50,6 +50,13 @@ def reports_errors(command):
 
             _console(stderr=True).print(Text("错误：", style="bold red") + Text(str(exc)), highlight=False)
             raise typer.Exit(exc.exit_code) from None
+        except OSError as exc:  # a file or folder the system refused, not named by a library error above
+            where = f"：{exc.filename}" if exc.filename else ""
+            from rich.text import Text
+
+            message = Text(f"读写文件失败{where}（{exc.strerror or type(exc).__name__}）。")
+            _console(stderr=True).print(Text("错误：", style="bold red") + message, highlight=False)
+            raise typer.Exit(1) from None
         except KeyboardInterrupt:
             _console(stderr=True).print("[yellow]已中断。已完成的部分已保存，重新运行同一命令即可继续。[/]")
             raise typer.Exit(130) from None

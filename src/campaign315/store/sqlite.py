@@ -145,8 +145,10 @@ class SQLiteStore(Store):
         :class:`StoreProblem` that says what happened and that nothing received was lost."""
         try:
             yield
-        except sqlite3.OperationalError as exc:
-            raise self._failure(str(exc)) or exc from None
+        except sqlite3.DatabaseError as exc:  # OperationalError included
+            raise self._failure(str(exc)) or StoreProblem(
+                f"数据库 {self.directory / DATABASE} 无法使用（{exc}）。收到的原件都在存档里，没有丢失。"
+                f"请运行 c315 verify 检查；如数据库已损坏，请用备份恢复。") from None
         except OSError as exc:
             raise os_failure(exc, f"工作目录的数据文件夹 {self.directory}") or exc from None
 
