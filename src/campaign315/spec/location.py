@@ -13,19 +13,20 @@ when it is shown, and nothing ever parses that text back.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
-from typing import Literal
+from typing import Literal, NamedTuple
 
 LocationKind = Literal["file", "sheet", "cell", "table-cell", "paragraph"]
 IN_FILE: frozenset[str] = frozenset({"cell", "table-cell", "paragraph"})
 """The kinds that point at one place inside the file — a marked copy can highlight them."""
 
 
-@dataclass(frozen=True, slots=True)
-class Location:
+class Location(NamedTuple):
     """One place in a returned file. ``name`` is the sheet's name (``sheet``, ``cell``) or the
     file's (``file``); ``table``, ``row`` and ``column`` count from 1 as a person does (``row`` is
-    the paragraph's number for ``paragraph``); fields a kind does not use are 0 or ""."""
+    the paragraph's number for ``paragraph``); fields a kind does not use are 0 or "".
+
+    Immutable and hashable; a named tuple rather than a dataclass because a reader makes one for
+    every cell of every return (a quarter of the cost)."""
 
     kind: LocationKind
     name: str = ""
@@ -70,7 +71,7 @@ class Location:
 
     def at_column(self, column: int) -> Location:
         """The cell in the same row at another column (a cell the row does not reach)."""
-        return replace(self, column=column) if self.kind in ("cell", "table-cell") else self
+        return self._replace(column=column) if self.kind in ("cell", "table-cell") else self
 
     def __str__(self) -> str:
         if self.kind == "cell":
@@ -83,7 +84,7 @@ class Location:
 
     def columns(self) -> tuple[str, str, int, int, int]:
         """The fields as the store keeps them (one column each)."""
-        return (self.kind, self.name, self.table, self.row, self.column)
+        return tuple(self)
 
 
 NOWHERE = Location.file("")

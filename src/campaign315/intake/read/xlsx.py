@@ -75,7 +75,7 @@ def read_with_calamine(data: bytes, fmt: str) -> Package:
         hidden = "Visible" not in str(meta.visible)
         name = meta.name
         rows = [
-            Row([Cell(_value(v), Location.cell(name, r, c)) for c, v in enumerate(row, start=1)],
+            Row([Cell(_value(v), Location("cell", name, 0, r, c)) for c, v in enumerate(row, start=1)],
                 Location.cell(name, r, 1), number=r)
             for r, row in enumerate(values, start=1)
         ]
