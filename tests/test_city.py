@@ -18,6 +18,7 @@ from campaign315.cli import app
 from campaign315.common.files import shipped
 from campaign315.intake.read.package import read_custom_properties
 from campaign315.spec.campaign import CAMPAIGN_FILE, Campaign, load_campaign
+from campaign315.spec.problems import Code
 
 ENV = {"COLUMNS": "250", "LINES": "200", "NO_COLOR": "1", "TERM": "dumb", "C315_WORKSPACE": None}
 FILLER = {"filler": "张涛", "phone": "13682055679"}
@@ -183,4 +184,4 @@ def test_a_district_summary_is_not_a_return_of_the_district_itself(tianjin):
     assert result.exit_code == 1, result.output
     (rejected,) = json.loads(result.stdout)
     assert rejected["outcome"] == "rejected"
-    assert "wrong-campaign" in [p["code"] for p in rejected["problems"]]
+    assert Code.WRONG_CAMPAIGN in [p["code"] for p in rejected["problems"]]

@@ -6,6 +6,7 @@ exactly the forms still missing or rejected."""
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,23 +20,17 @@ from docx.table import _Cell
 from fill import blank, fill_roster, fill_stats
 
 from campaign315.common.files import shipped
+from campaign315.common.templates import TemplateProblem
+from campaign315.common.words import SEVERITY_ZH, STATUS_ZH
 from campaign315.intake.ingest import ingest, ingest_file
 from campaign315.intake.read.package import read_package
-from campaign315.reports.feedback import (
-    CHASE_COLUMNS,
-    CHASE_LIST,
-    MARK_COLOURS,
-    TEXT_ENCODING,
-    FeedbackResult,
-    FeedbackTemplateError,
-    TableCell,
-    mark_document,
-    spot_of,
-    write_feedback,
-)
-from campaign315.reports.standing import STATUS_ZH, standings
+from campaign315.reports.feedback import CHASE_LIST, FeedbackResult, write_feedback
+from campaign315.reports.feedback.letters import CHASE_COLUMNS, TEXT_ENCODING
+from campaign315.reports.feedback.marking import MARK_COLOURS, mark_document
+from campaign315.reports.standing import standings
 from campaign315.spec.campaign import Campaign, Unit
-from campaign315.spec.problems import problem
+from campaign315.spec.location import Location
+from campaign315.spec.problems import Code, problem
 from campaign315.store import Store, StoredReturn, open_store
 
 REMINDER_LIMIT = 200  # characters: one SMS or chat message
@@ -43,7 +38,7 @@ FILLER = {"filler": "李明", "phone": "13612345678"}
 
 
 def at(campaign: Campaign, day: int, hour: int) -> dt.datetime:
-    return dt.datetime(2020, 3, day, hour, 0, tzinfo=campaign.tz)
+    return campaign.localize(dt.datetime(2020, 3, day, hour, 0))
 
 
 @dataclass
@@ -55,14 +50,18 @@ class Scenario:
     out: Path
     result: FeedbackResult
     archive_hashes: dict[str, str]
+    """archive key → the SHA-256 of what the archive held before the feedback was written."""
     accepted: set[tuple[str, str]]
     """(unit, attachment) pairs with an accepted return: nobody chases these."""
     rejected: set[tuple[str, str]]
     """(unit, attachment) pairs whose every return was rejected."""
 
     def shown(self, unit: str, attachment: str) -> StoredReturn:
-        """The return the feedback speaks of: the latest one from the unit for the attachment."""
-        return [r for r in self.store.returns(self.campaign.id, unit) if r.attachment == attachment][-1]
+        """The return the feedback speaks of: the counting one, else the latest received."""
+        (standing,) = [s for s in standings(self.campaign, self.store.returns(self.campaign.id))
+                       if s.unit.name == unit and s.attachment == attachment]
+        assert standing.shown is not None, (unit, attachment)
+        return standing.shown
 
     def marked(self, unit: str) -> list[Path]:
         return [path for u, path in self.result.marked if u.name == unit]
@@ -109,7 +108,7 @@ def scenario(tmp_path_factory, campaign) -> Scenario:
     assert all(not r.problems for r in first + second if Path(r.file) in clean), "the clean returns must be clean"
     accepted = {(r.unit, r.attachment) for r in first + second if r.outcome == "accepted"}
     rejected = {(r.unit, r.attachment) for r in first + second if r.outcome == "rejected"} - accepted
-    hashes = {r.archive_path: _sha256(store.directory / r.archive_path) for r in store.returns(campaign.id)}
+    hashes = {r.archive_key: _sha256(store.archive.read(r.archive_key)) for r in store.returns(campaign.id)}
     out = root / "out"
     result = write_feedback(campaign, store, out, shipped("templates"), now=at(campaign, 12, 10))
     yield Scenario(campaign, store, out, result, hashes, accepted, rejected)
@@ -124,21 +123,15 @@ def _remarks() -> dict[str, object]:
     return {"1.10": "消费维权进社区", "3": "发放宣传品"}
 
 
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
 
 
-def in_cell(problem_location: str) -> bool:
-    """Whether a problem names a cell or paragraph (统计表!D6, 表1 第2行第4列, 正文第4段) rather
-    than the whole form (统计表, 正文, a file name)."""
-    return "!" in problem_location or problem_location.startswith("表") or problem_location.startswith("正文第")
-
-
-def xlsx_comments(path: Path) -> dict[str, tuple[str, str]]:
-    """{"统计表!D6": (comment text, fill colour)} for every commented cell of every sheet."""
+def xlsx_comments(path: Path) -> dict[Location, tuple[str, str]]:
+    """{Location.cell("统计表", 6, 4): (comment text, fill colour)} for every commented cell of every sheet."""
     workbook = openpyxl.load_workbook(path)
     return {
-        f"{sheet.title}!{cell.coordinate}": (cell.comment.text, cell.fill.fgColor.rgb)
+        Location.cell(sheet.title, cell.row, cell.column): (cell.comment.text, cell.fill.fgColor.rgb)
         for sheet in workbook.worksheets
         for row in sheet.iter_rows()
         for cell in row
@@ -146,7 +139,7 @@ def xlsx_comments(path: Path) -> dict[str, tuple[str, str]]:
     }
 
 
-def docx_marks(path: Path) -> tuple[dict[str, str], dict[str, str]]:
+def docx_marks(path: Path) -> tuple[dict[Location, str], dict[Location, str]]:
     """({location: comment text}, {location: cell shading}) in a .docx, locations counted as the
     reader counts them: body tables and paragraphs in order, rows from 1, grid columns with gridSpan."""
     document = Document(path)
@@ -161,7 +154,7 @@ def docx_marks(path: Path) -> tuple[dict[str, str], dict[str, str]]:
         for r, tr in enumerate(table._tbl.tr_lst, start=1):
             column = 1
             for tc in tr.tc_lst:
-                location = f"表{t} 第{r}行第{column}列"
+                location = Location.table_cell(t, r, column)
                 if (text := comment_in(tc)) is not None:
                     commented[location] = text
                 shading = tc.find(f"{qn('w:tcPr')}/{qn('w:shd')}")
@@ -170,12 +163,12 @@ def docx_marks(path: Path) -> tuple[dict[str, str], dict[str, str]]:
                 column += tc.grid_span
     for n, paragraph in enumerate(document.paragraphs, start=1):
         if (text := comment_in(paragraph._p)) is not None:
-            commented[f"正文第{n}段"] = text
+            commented[Location.paragraph(n)] = text
     return commented, shaded
 
 
 def worst_colour(problems) -> str:
-    return MARK_COLOURS["error" if any(p.severity == "error" for p in problems) else "warning"]
+    return MARK_COLOURS["error" if any(p.is_error for p in problems) else "warning"]
 
 
 # --- the marked copies --------------------------------------------------------------------------
@@ -184,7 +177,7 @@ def worst_colour(problems) -> str:
 @pytest.mark.parametrize(("unit", "attachment"), [("办公室", "stats"), ("劝业场市场监管所", "roster")])
 def test_marked_workbook_has_a_comment_on_exactly_the_problem_cells(scenario, unit, attachment):
     shown = scenario.shown(unit, attachment)
-    in_cells = [p for p in shown.problems if in_cell(p.location)]
+    in_cells = [p for p in shown.problems if p.location.in_file]
     assert in_cells, "the scenario must give this return problems in cells"
     (copy,) = scenario.marked(unit)
     assert copy.suffix == ".xlsx" and copy.parent == scenario.out / unit
@@ -192,7 +185,7 @@ def test_marked_workbook_has_a_comment_on_exactly_the_problem_cells(scenario, un
     assert set(comments) == {p.location for p in in_cells}
     for location, (text, colour) in comments.items():
         here = [p for p in in_cells if p.location == location]
-        assert all(p.message in text for p in here)
+        assert all(f"【{SEVERITY_ZH[p.severity]}】{p.message}" in text for p in here)
         assert colour.endswith(worst_colour(here)), (location, colour)
 
 
@@ -200,15 +193,15 @@ def test_error_cells_are_marked_red_and_warning_cells_yellow(scenario):
     shown = scenario.shown("劝业场市场监管所", "roster")
     (copy,) = scenario.marked("劝业场市场监管所")
     colours = {location: colour[-6:] for location, (_, colour) in xlsx_comments(copy).items()}
-    severities = {p.location: p.severity for p in shown.problems if in_cell(p.location)}
+    severities = {p.location: p.severity for p in shown.problems if p.location.in_file}
     assert set(severities.values()) == {"error", "warning"}
     assert colours == {location: MARK_COLOURS[severity] for location, severity in severities.items()}
 
 
 def test_a_problem_of_the_whole_form_is_not_put_on_any_cell(scenario):
     shown = scenario.shown("劝业场市场监管所", "roster")
-    whole = [p for p in shown.problems if not in_cell(p.location)]
-    assert [p.code for p in whole] == ["staffing-short"]
+    whole = [p for p in shown.problems if not p.location.in_file]
+    assert [p.code for p in whole] == [Code.STAFFING_SHORT]
     (copy,) = scenario.marked("劝业场市场监管所")
     assert not any(whole[0].message in text for text, _ in xlsx_comments(copy).values())
     assert whole[0].message in scenario.letter("劝业场市场监管所")
@@ -219,8 +212,8 @@ def test_marked_document_marks_the_right_table_cells_and_paragraphs(scenario):
     (copy,) = scenario.marked("广告监管科")
     assert copy.suffix == ".docx"
     commented, shaded = docx_marks(copy)
-    in_tables = {p.location for p in shown.problems if p.location.startswith("表")}
-    in_paragraphs = {p.location for p in shown.problems if p.location.startswith("正文第")}
+    in_tables = {p.location for p in shown.problems if p.location.kind == "table-cell"}
+    in_paragraphs = {p.location for p in shown.problems if p.location.kind == "paragraph"}
     assert in_tables and in_paragraphs, "the scenario must give this return problems in cells and in paragraphs"
     assert set(commented) == in_tables | in_paragraphs
     assert set(shaded) == in_tables
@@ -242,14 +235,15 @@ def test_marking_counts_grid_columns_across_merged_cells_as_the_reader_does(tmp_
     document.save(path)
     located = {cell.text: cell.location for sheet in read_package(path.read_bytes()).sheets
                for row in sheet.rows if row.table for cell in row.cells if cell.value}
-    assert located["C"] == "表1 第1行第3列"  # the reader counts the merged cell as two columns
+    third_column = Location.table_cell(1, 1, 3)
+    assert located["C"] == third_column  # the reader counts the merged cell as two columns
 
-    wrong = problem("quantity-not-number", located["C"], "C")
+    wrong = problem(Code.QUANTITY_NOT_NUMBER, located["C"], "C")
     marked = tmp_path / "marked.docx"
-    marked.write_bytes(mark_document(path.read_bytes(), {TableCell(1, 1, 3): [wrong]}, "区消协"))
+    marked.write_bytes(mark_document(path.read_bytes(), {wrong.location: [wrong]}, "区消协"))
     commented, shaded = docx_marks(marked)
-    assert commented == {"表1 第1行第3列": f"【错误】{wrong.message}"}
-    assert shaded == {"表1 第1行第3列": MARK_COLOURS["error"]}
+    assert commented == {third_column: f"【错误】{wrong.message}"}
+    assert shaded == {third_column: MARK_COLOURS["error"]}
     assert Document(marked).tables[0].rows[0].cells[2].text == "C"  # the text itself is untouched
 
 
@@ -258,9 +252,9 @@ def test_without_word_comments_the_note_goes_into_the_cell_in_red(scenario, monk
 
     monkeypatch.delattr(docx.document.Document, "add_comment")
     shown = scenario.shown("广告监管科", "stats")
-    original = (scenario.store.directory / shown.archive_path).read_bytes()
-    error = next(p for p in shown.problems if p.severity == "error")
-    marked = mark_document(original, {spot_of(error.location): [error]}, "区消协")
+    original = scenario.store.archive.read(shown.archive_key)
+    error = next(p for p in shown.problems if p.is_error and p.location.kind == "table-cell")
+    marked = mark_document(original, {error.location: [error]}, "区消协")
     before = _cells(original)
     after = _cells(marked)
     changed = {location for location in after if after[location] != before.get(location)}
@@ -269,19 +263,20 @@ def test_without_word_comments_the_note_goes_into_the_cell_in_red(scenario, monk
     assert f"【错误】{error.message}" in after[error.location]
 
 
-def _cells(data: bytes) -> dict[str, str]:
+def _cells(data: bytes) -> dict[Location, str]:
     return {cell.location: cell.text for sheet in read_package(data).sheets for row in sheet.rows for cell in row.cells}
 
 
 def test_the_archived_originals_are_never_touched(scenario):
     returns = scenario.store.returns(scenario.campaign.id)
     assert returns
+    assert set(scenario.archive_hashes) == {ret.archive_key for ret in returns}
     for ret in returns:
-        archived = scenario.store.directory / ret.archive_path
-        assert _sha256(archived) == ret.sha256 == archived.stem == scenario.archive_hashes[ret.archive_path]
+        archived = scenario.store.archive.read(ret.archive_key)
+        assert _sha256(archived) == ret.sha256 == scenario.archive_hashes[ret.archive_key]
     for _unit, copy in scenario.result.marked:
         assert scenario.out in copy.parents
-        assert _sha256(copy) not in {ret.sha256 for ret in returns}
+        assert _sha256(copy.read_bytes()) not in {ret.sha256 for ret in returns}
 
 
 @pytest.mark.parametrize("unit", ["办公室", "广告监管科"])
@@ -310,8 +305,9 @@ def test_the_letter_names_every_problem_where_it_is_and_by_when(scenario, campai
         assert f"{campaign.due_at(attachment):%Y-%m-%d %H:%M}" in letter
         for p in shown.problems:
             assert p.message in letter
-            if in_cell(p.location):
-                assert p.location in letter
+            assert f"[{SEVERITY_ZH[p.severity]}]" in letter
+            if p.location.in_file:
+                assert str(p.location) in letter
     for _unit, copy in [m for m in scenario.result.marked if m[0].name == unit]:
         assert copy.name in letter
 
@@ -435,7 +431,8 @@ def test_the_offices_own_letter_template_is_used_with_the_campaigns_data(scenari
     shown = scenario.shown("广告监管科", "stats")
     head, _, tail = path.read_text(encoding=TEXT_ENCODING).strip().partition("附件2:")
     assert head == f"{campaign.document_number}|广告监管科|{campaign.collector_contact.phone}|"
-    assert {location for part in tail.split(";") if part for location in part.split(",")} == {p.location for p in shown.problems}
+    listed = {location for part in tail.split(";") if part for location in part.split(",")}
+    assert listed == {str(p.location) for p in shown.problems}
     # The reminder template is not in the office's folder: the shipped one fills in.
     assert len(result.reminders) == 2
     for _, attachment, reminder in result.reminders:
@@ -446,17 +443,22 @@ def test_a_template_naming_a_field_that_does_not_exist_is_one_clear_error(scenar
     own = tmp_path / "templates"
     own.mkdir()
     (own / "reminder.txt.j2").write_text("{{ form.deadline_text }}", encoding="utf-8")
-    with pytest.raises(FeedbackTemplateError, match="reminder.txt.j2"):
+    with pytest.raises(TemplateProblem, match="reminder.txt.j2"):
         write_feedback(campaign, scenario.store, tmp_path / "bad", own, now=at(campaign, 12, 10))
 
 
-def test_a_file_that_cannot_be_marked_still_gets_its_letter(campaign, tmp_path):
+def test_a_file_that_cannot_be_marked_still_gets_its_letter(campaign, tmp_path, monkeypatch):
     path = fill_stats(blank(tmp_path / "filled", "价监所", "stats", "xlsx"), {**_all_ones(campaign), "1.1": -3},
                       remarks=_remarks(), **FILLER)
     with open_store(tmp_path / "store") as store:
         (result,) = ingest([path], campaign, store, at(campaign, 12, 9))
         (ret,) = store.returns(campaign.id)
-        (store.directory / ret.archive_path).unlink()  # the archive lost, say by a careless clean-up
+        assert store.archive.read(ret.archive_key)
+
+        def lost(key: str) -> bytes:  # the archived file gone, say by a careless clean-up
+            raise FileNotFoundError(errno.ENOENT, "No such file or directory", key)
+
+        monkeypatch.setattr(store.archive, "read", lost)
         feedback = write_feedback(campaign, store, tmp_path / "out", shipped("templates"),
                                   units=[campaign.find_unit("价监所")], now=at(campaign, 12, 10))
     assert feedback.marked == []
@@ -464,6 +466,7 @@ def test_a_file_that_cannot_be_marked_still_gets_its_letter(campaign, tmp_path):
     assert (unit.name, attachment) == ("价监所", "stats") and "存档" in why
     ((_, letter),) = feedback.letters
     text = letter.read_text(encoding=TEXT_ENCODING)
-    assert all(p.location in text and p.message in text for p in result.problems)
+    assert all(str(p.location) in text and p.message in text for p in result.problems if p.location.in_file)
+    assert all(p.message in text for p in result.problems)
     assert "标注过的文件" not in text
     assert "无法标注" in feedback.describe()

@@ -17,15 +17,18 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-from fill import blank, fill_roster, fill_stats, shipped_campaign
+from fill import blank, fill_roster, fill_stats, shipped_campaign, stats_cell
 from markupsafe import escape
 
 from campaign315.common.files import shipped
 from campaign315.common.text import squash
+from campaign315.common.words import SEVERITY_ZH, STATUS_ZH
 from campaign315.intake.ingest import ingest
 from campaign315.reports.report_html import BAR_WIDTH, render_report
 from campaign315.reports.summary import Summary, parse_deadline, summarise
 from campaign315.spec.campaign import Campaign, load_campaign
+from campaign315.spec.problems import Code
+from campaign315.spec.workspace import Workspace
 from campaign315.store import Store, open_store
 
 HOSTILE_REMARK = "<script>alert(1)</script>"
@@ -87,7 +90,7 @@ def summary(tmp_path_factory) -> Summary:
     assert 'name = "南市市场监管所"' in text
     (root / "campaign.toml").write_text(text.replace('name = "南市市场监管所"', f'name = "{HOSTILE_UNIT}"'), encoding="utf-8")
     campaign = load_campaign(root / "campaign.toml")
-    with open_store(root / ".c315") as store:
+    with open_store(Workspace(root).store_dir) as store:
         for n, r in enumerate(STATS_RETURNS):
             path = fill_stats(blank(root / "forms" / f"s{n}", r.unit, "stats", "xlsx", campaign), r.quantities,
                               remarks=r.remarks, **FILLER)
@@ -99,7 +102,7 @@ def summary(tmp_path_factory) -> Summary:
 
 
 def _ingest(path: Path, campaign: Campaign, store: Store, received_at: str) -> None:
-    when = dt.datetime.fromisoformat(received_at).replace(tzinfo=campaign.tz)
+    when = campaign.localize(dt.datetime.fromisoformat(received_at))
     (result,) = ingest([path], campaign, store, when)
     assert result.outcome in ("accepted", "rejected"), result
 
@@ -244,8 +247,8 @@ def test_status_counts_add_up(page, summary):
         by_status[label] = int(count)
     owing = len(summary.campaign.units_owing("stats"))
     assert sum(by_status.values()) == owing
-    assert by_status["按时"] == sum(r.status == "on_time" for r in STATS_RETURNS)
-    assert by_status["未报"] == owing - len(STATS_RETURNS)
+    assert by_status[STATUS_ZH["on_time"]] == sum(r.status == "on_time" for r in STATS_RETURNS)
+    assert by_status[STATUS_ZH["missing"]] == owing - len(STATS_RETURNS)
     cards = [card.text for card in page.one("section", id="glance").all("div", class_="card")]
     assert any(card.startswith("附件2") and f"{len(COUNTED)} / {owing}" in card for card in cards)
 
@@ -273,7 +276,7 @@ def test_staffing_check_names_the_short_unit(page):
     office = page.one("section", id="staffing").one("tr", data_unit="办公室")
     assert office.one("td", class_="ok").text.strip() == "符合要求"
     missing = page.one("section", id="staffing").one("tr", data_unit="稽查大队")
-    assert "未报" in missing.one("td", class_="uncounted").text
+    assert STATUS_ZH["missing"] in missing.one("td", class_="uncounted").text
 
 
 def test_problems_are_listed_under_their_file_with_their_cells(page, summary):
@@ -288,9 +291,9 @@ def test_problems_are_listed_under_their_file_with_their_cells(page, summary):
     assert len(listed) == len(files)
     assert all(heading.startswith(unit) and any(f in heading for u, f in files if u == unit) for unit, heading, _ in listed)
     (rejected,) = [rows for unit, _, rows in listed if unit == "医疗器械监管科"]
-    assert rejected[0][:4] == ["统计表!D5", "错误", "quantity-not-number", HOSTILE_QUANTITY]
+    assert rejected[0][:4] == [str(stats_cell("xlsx", "1.1")), SEVERITY_ZH["error"], Code.QUANTITY_NOT_NUMBER, HOSTILE_QUANTITY]
     (station,) = [rows for unit, heading, rows in listed if unit == "劝业场市场监管所" and "附件1" in heading]
-    assert [row[2] for row in station] == ["staffing-short"]
+    assert [row[2] for row in station] == [Code.STAFFING_SHORT]
 
 
 # --- self-contained and inert ----------------------------------------------------------------

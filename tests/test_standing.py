@@ -16,7 +16,7 @@ CUTOFF = dt.datetime(2020, 3, 19, 23, 59, tzinfo=TZ)
 
 def stored(n: int, when: dt.datetime, outcome: str = "accepted", unit: str = "办公室") -> StoredReturn:
     return StoredReturn(id=n, campaign=CAMPAIGN.id, sha256=f"{n:064x}", filename=f"{n}.xlsx", source_path="",
-                        archive_path="", unit=unit, attachment="stats", outcome=outcome, received_at=when,
+                        archive_key="", unit=unit, attachment="stats", outcome=outcome, received_at=when,
                         document_modified=None, filler="", filler_phone="", errors=0, warnings=0)
 
 
@@ -52,3 +52,19 @@ def test_a_rejected_unit_does_not_inherit_the_previous_units_return():
     by_unit = {s.unit.name: s for s in standings(CAMPAIGN, returns, CUTOFF) if s.attachment == "stats"}
     assert by_unit["市场和网络交易监管科"].status == "rejected"
     assert by_unit["市场和网络交易监管科"].counting is None
+
+
+@pytest.mark.parametrize(
+    ("returns", "include_late", "shown"),
+    [
+        ([], False, None),
+        ([stored(1, ON_TIME, "rejected")], False, 1),  # nothing counts: the latest is shown
+        ([stored(1, ON_TIME), stored(2, LATE, "rejected")], False, 1),  # the counting one, not the later rejected one
+        ([stored(1, ON_TIME), stored(2, AFTER)], False, 1),
+        ([stored(1, ON_TIME), stored(2, AFTER)], True, 2),
+        ([stored(1, AFTER)], False, 1),  # after the cut-off and not counted: still the one to show
+    ],
+)
+def test_the_return_shown_is_the_counting_one_else_the_latest(returns, include_late, shown):
+    (office,) = [s for s in standings(CAMPAIGN, returns, CUTOFF, include_late) if s.unit.name == "办公室" and s.attachment == "stats"]
+    assert (office.shown.id if office.shown else None) == shown

@@ -9,15 +9,15 @@ import datetime as dt
 import json
 import os
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import openpyxl
 import pytest
 from docx import Document
 from docx.oxml.ns import qn
-from fill import blank, fill_roster, fill_stats
+from fill import blank, fill_roster, fill_stats, stats_cell
 from typer.testing import CliRunner
 
 import campaign315.common.files
@@ -25,13 +25,14 @@ from campaign315.cli import app
 from campaign315.common.files import shipped
 from campaign315.common.safety import looks_active
 from campaign315.common.text import fold, squash
+from campaign315.common.words import STATUS_ZH
 from campaign315.intake.read.package import read_custom_properties
-from campaign315.reports.standing import STATUS_ZH
 from campaign315.spec.campaign import load_campaign
 from campaign315.spec.forms import IDENTITY_SHEET, SHEET_NAMES, UNIT_FIELD_LABEL, UNIT_ROW, StatsLayout
+from campaign315.spec.location import Location
+from campaign315.spec.problems import Code
 
 CAMPAIGN = load_campaign(shipped("data") / "campaign.toml")
-TZ = ZoneInfo(CAMPAIGN.timezone)
 STATS = CAMPAIGN.attachments.stats
 ROSTER = CAMPAIGN.attachments.roster
 ITEMS = {item.key: item for item in STATS.items}
@@ -44,19 +45,35 @@ DISTRICT = CAMPAIGN.district.name
 FILLER = {"filler": "张涛", "phone": "13682055679"}
 ENV = {"COLUMNS": "250", "LINES": "200", "NO_COLOR": "1", "TERM": "dumb", "C315_WORKSPACE": None}
 
+C315 = Callable[..., object]
+"""``c315 ARGS...`` against one workspace: conftest's ``c315`` in a test, :func:`c315_in` in a
+module-scoped fixture (which conftest's function-scoped one cannot serve)."""
 
-def c315(*args: object):
-    return CliRunner(env=ENV).invoke(app, [str(a) for a in args])
+
+def c315_in(workspace: Path) -> C315:
+    """``c315 ARGS... --workspace <workspace>``, as conftest's ``c315`` runs it, for the districts
+    built once per module."""
+    runner = CliRunner(env=ENV)
+
+    def invoke(*args: object):
+        return runner.invoke(app, [*map(str, args), "--workspace", str(workspace)])
+
+    return invoke
 
 
-def ingest(workspace: Path, received_at: str, *paths: Path, rejected: bool = False) -> list[dict]:
-    result = c315("ingest", "--json", "--received-at", received_at, "--workspace", workspace, *paths)
+def local(*parts: int) -> dt.datetime:
+    """A date and time of day in the campaign's zone (Tianjin)."""
+    return CAMPAIGN.localize(dt.datetime(*parts))
+
+
+def ingest(c315: C315, received_at: str, *paths: Path, rejected: bool = False) -> list[dict]:
+    result = c315("ingest", "--json", "--received-at", received_at, *paths)
     assert result.exit_code == (1 if rejected else 0), result.output
     return json.loads(result.stdout)
 
 
-def summary(workspace: Path, out: Path, *args: object) -> dict:
-    result = c315("summary", "--json", "--out", out, "--workspace", workspace, *args)
+def summary(c315: C315, out: Path, *args: object) -> dict:
+    result = c315("summary", "--json", "--out", out, *args)
     assert result.exit_code == 0, result.output
     return json.loads(result.stdout)
 
@@ -199,6 +216,7 @@ class District:
         self.root = root
         self.workspace = root / "workspace"
         self.workspace.mkdir()
+        self.c315 = c315_in(self.workspace)
         self.files: dict[StatsReturn, Path] = {}
         for n, ret in enumerate(STATS_RETURNS):
             path = fill_stats(blank(root / "returned" / str(n), ret.unit, "stats", "xlsx"), ret.quantities,
@@ -206,18 +224,18 @@ class District:
             if ret.name:
                 path = path.rename(path.with_name(ret.name))
             self.files[ret] = path
-            (result,) = ingest(self.workspace, ret.received_at, path, rejected=not ret.accepted)
+            (result,) = ingest(self.c315, ret.received_at, path, rejected=not ret.accepted)
             assert (result["outcome"], result["unit"]) == ("accepted" if ret.accepted else "rejected", ret.unit), result
         for n, (unit, received_at, people) in enumerate(ROSTER_RETURNS):
             path = fill_roster(blank(root / "rosters" / str(n), unit, "roster", "xlsx"), people, **FILLER)
-            (result,) = ingest(self.workspace, received_at, path)
+            (result,) = ingest(self.c315, received_at, path)
             assert (result["outcome"], result["unit"]) == ("accepted", unit), result
         self._runs: dict[tuple, tuple[dict, dict[str, Path]]] = {}
 
     def run(self, *args: str) -> tuple[dict, dict[str, Path]]:
         if args not in self._runs:
             out = self.root / "summaries" / str(len(self._runs))
-            self._runs[args] = summary(self.workspace, out, *args), written(out)
+            self._runs[args] = summary(self.c315, out, *args), written(out)
         return self._runs[args]
 
 
@@ -262,7 +280,7 @@ def test_the_later_of_two_accepted_returns_counts(district):
     assert totals["1.4"]["quantity"] == NETWORK.quantities["1.4"] + ADS_SECOND.quantities["1.4"]
     assert totals["1.5"] == {**totals["1.5"], "quantity": 1, "reported_by": ["广告监管科"]}
     (ads,) = [u for u in report["units"] if u["unit"] == "广告监管科"]
-    assert dt.datetime.fromisoformat(ads["received_at"]["stats"]) == dt.datetime(2020, 3, 17, 16, 0, tzinfo=TZ)
+    assert dt.datetime.fromisoformat(ads["received_at"]["stats"]) == local(2020, 3, 17, 16, 0)
     _, sources = table(openpyxl.load_workbook(files["breakdown.xlsx"])["来源"], "项目")
     ads_sources = {(row[0], row[2], row[3]) for row in sources if row[1] == "广告监管科"}
     assert ads_sources == {(ITEMS[k].title, q, ADS_SECOND.name) for k, q in ADS_SECOND.quantities.items()}
@@ -282,7 +300,7 @@ def test_every_unit_has_its_status(district, run):
 
 def test_default_cutoff_is_the_stats_due_time(district):
     report, files = district.run()
-    assert dt.datetime.fromisoformat(report["cutoff"]) == dt.datetime(2020, 3, 19, 17, 30, tzinfo=TZ) == CAMPAIGN.due_at("stats")
+    assert dt.datetime.fromisoformat(report["cutoff"]) == local(2020, 3, 19, 17, 30) == CAMPAIGN.due_at("stats")
     assert all("截至2020-03-19" in path.name and DISTRICT in path.name for path in files.values())
 
 
@@ -290,7 +308,7 @@ def test_a_bare_date_deadline_is_the_end_of_that_day_in_the_campaign_zone(distri
     report, files = district.run("--deadline", "2020-03-19")
     cutoff = dt.datetime.fromisoformat(report["cutoff"])
     assert cutoff.utcoffset() == dt.timedelta(hours=8)
-    assert dt.datetime(2020, 3, 19, 23, 59, 59, tzinfo=TZ) <= cutoff < dt.datetime(2020, 3, 20, tzinfo=TZ)
+    assert local(2020, 3, 19, 23, 59, 59) <= cutoff < local(2020, 3, 20)
     # 23:59 in Tianjin counts (15:59 UTC); 00:01 on the 20th in Tianjin (16:01 UTC, still the 19th in UTC) does not.
     stats = {u["unit"]: u["stats"] for u in report["units"]}
     assert (stats["产品质量科"], stats["食品安全协调科"]) == ("late", "after_cutoff")
@@ -303,7 +321,7 @@ def test_after_cutoff_returns_are_listed_and_counted_only_with_include_late(dist
     for report in (without, with_late):
         (association,) = [u for u in report["units"] if u["unit"] == "区消协"]
         assert association["stats"] == "after_cutoff"
-        assert dt.datetime.fromisoformat(association["received_at"]["stats"]) == dt.datetime(2020, 3, 21, 9, 0, tzinfo=TZ)
+        assert dt.datetime.fromisoformat(association["received_at"]["stats"]) == local(2020, 3, 21, 9, 0)
     assert "区消协" not in totals_by_key(without)["1.1"]["reported_by"]
     assert "区消协" in totals_by_key(with_late)["1.1"]["reported_by"]
 
@@ -323,8 +341,8 @@ def test_status_sheet_and_problems_sheet(district):
     header, rows = table(wb["问题清单"])
     assert header[:7] == ["部门", "文件", "位置", "级别", "代码", "填写内容", "说明"]
     food = [row for row in rows if row[0] == "食品安全监管科"]
-    assert ("食品安全监管科", district.files[FOOD_BAD].name, f"{SHEET_NAMES['stats']}!{LAYOUT.quantity_cell('1.1')}",
-            "quantity-not-number", "若干") in {(r[0], r[1], r[2], r[4], r[5]) for r in food}
+    assert ("食品安全监管科", district.files[FOOD_BAD].name, str(stats_cell("xlsx", "1.1")),
+            Code.QUANTITY_NOT_NUMBER, "若干") in {(r[0], r[1], r[2], r[4], r[5]) for r in food}
     (food_status,) = [u for u in report["units"] if u["unit"] == "食品安全监管科"]
     assert food_status["stats"] == "rejected" and food_status["problems"] >= 1
 
@@ -472,18 +490,19 @@ def test_breakdown_sources_name_the_file_and_cell_of_every_figure(district):
     header, rows = table(openpyxl.load_workbook(files["breakdown.xlsx"])["来源"], "项目")
     assert header[:5] == ["项目", "部门", "数量", "文件", "单元格"]
     expected = {
-        (ITEMS[key].title, unit, quantity, district.files[counting_return(unit)].name, f"{SHEET_NAMES['stats']}!{LAYOUT.quantity_cell(key)}")
+        (ITEMS[key].title, unit, quantity, district.files[counting_return(unit)].name, str(stats_cell("xlsx", key)))
         for unit in run.counted for key, quantity in counting_return(unit).quantities.items()
     }
     assert {r[:5] for r in rows} == expected
-    assert ("宣传教育／组织普法活动", "办公室", 3, district.files[OFFICE].name, "统计表!D5") in expected
+    first_quantity = Location.cell(SHEET_NAMES["stats"], 5, 4)  # 统计表!D5: the first item's 数量
+    assert ("宣传教育／组织普法活动", "办公室", 3, district.files[OFFICE].name, str(first_quantity)) in expected
     for key in KEYS:
         if key not in FREE and totals[key]["quantity"] is not None:
             assert sum(r[2] for r in rows if r[0] == ITEMS[key].title) == totals[key]["quantity"], key
 
 
 def test_console_summary_points_at_whom_to_chase(district):
-    result = c315("summary", "--out", district.root / "console", "--workspace", district.workspace)
+    result = district.c315("summary", "--out", district.root / "console")
     assert result.exit_code == 0, result.output
     assert "市场和网络交易监管科" in result.stdout and "徐大凯 13682137895" in result.stdout
     assert STATUS_ZH["missing"] in result.stdout and STATUS_ZH["rejected"] in result.stdout
@@ -506,9 +525,10 @@ def injected(tmp_path_factory):
                    remarks={"1.10": text, "3": text}, labels={"3": text}, **FILLER)
     people = [{"name": text, "position": text, "mobile": f"1361234567{n}"} for n, text in enumerate(INJECTIONS)]
     fill_roster(blank(returned, "劝业场市场监管所", "roster", "xlsx"), people, **FILLER)
-    results = ingest(workspace, "2020-03-12T10:00", returned)
+    c315 = c315_in(workspace)
+    results = ingest(c315, "2020-03-12T10:00", returned)
     assert [r["outcome"] for r in results] == ["accepted"] * (len(INJECTION_UNITS) + 1)
-    report = summary(workspace, root / "out")
+    report = summary(c315, root / "out")
     return report, written(root / "out")
 
 
@@ -666,35 +686,34 @@ FAILURES = {
 
 
 @pytest.fixture
-def small_district(tmp_path):
-    workspace = tmp_path / "workspace"
+def small_district(c315, tmp_path) -> list[Path]:
+    """Conftest's workspace with two returns in; the two more it will be sent next."""
     first = fill_stats(blank(tmp_path / "a", "办公室", "stats", "xlsx"), {"1.1": 3}, **FILLER)
     roster = fill_roster(blank(tmp_path / "a", "劝业场市场监管所", "roster", "xlsx"), [LEADER, CADRE, CADRE_2], **FILLER)
-    ingest(workspace, "2020-03-12T10:00", first, roster)
-    more = [fill_stats(blank(tmp_path / "b", "价监所", "stats", "xlsx"), {"1.1": 5}, **FILLER),
+    ingest(c315, "2020-03-12T10:00", first, roster)
+    return [fill_stats(blank(tmp_path / "b", "价监所", "stats", "xlsx"), {"1.1": 5}, **FILLER),
             fill_roster(blank(tmp_path / "b", "价监所", "roster", "xlsx"), [{"name": "钱新", "position": "科员", "mobile": "13700000000"}], **FILLER)]
-    return workspace, more
 
 
 @pytest.mark.parametrize("existing", [True, False], ids=["over-old-files", "fresh-folder"])
 @pytest.mark.parametrize("failure", FAILURES.values(), ids=FAILURES)
-def test_interrupted_writing_leaves_whole_files_only(small_district, tmp_path, monkeypatch, failure, existing):
-    workspace, more = small_district
+def test_interrupted_writing_leaves_whole_files_only(c315, small_district, tmp_path, monkeypatch, failure, existing):
+    more = small_district
     patch, exc, exit_code = failure
     out = tmp_path / "out"
     old = {}
     if existing:
-        summary(workspace, out, "--deadline", "2020-03-19")
+        summary(c315, out, "--deadline", "2020-03-19")
         old = {path.name: snapshot(path) for path in written(out).values()}
-    ingest(workspace, "2020-03-13T10:00", *more)
+    ingest(c315, "2020-03-13T10:00", *more)
 
     with monkeypatch.context() as patched:
         patch(patched, out, exc, 3)
-        result = c315("summary", "--json", "--out", out, "--workspace", workspace, "--deadline", "2020-03-19")
+        result = c315("summary", "--json", "--out", out, "--deadline", "2020-03-19")
     assert result.exit_code == exit_code, result.output
     after = {path.name: snapshot(path) for path in out.iterdir()}  # raises on a half-written file
 
-    summary(workspace, out, "--deadline", "2020-03-19")
+    summary(c315, out, "--deadline", "2020-03-19")
     new = {path.name: snapshot(path) for path in written(out).values()}
     assert len(new) == 6 and all(new[name] != old[name] for name in old), "the second summary differs in every file"
 
@@ -713,9 +732,9 @@ def test_a_second_summary_replaces_its_files_and_leaves_others_alone(district, t
     out = tmp_path / "out"
     out.mkdir()
     (out / "备忘.txt").write_text("区消协的笔记", encoding="utf-8")
-    summary(district.workspace, out)
+    summary(district.c315, out)
     first = written(out, ignore={"备忘.txt"})
-    report = summary(district.workspace, out, "--include-late")
+    report = summary(district.c315, out, "--include-late")
     second = written(out, ignore={"备忘.txt"})
     assert {p.name for p in first.values()} == {p.name for p in second.values()}
     assert (out / "备忘.txt").read_text(encoding="utf-8") == "区消协的笔记"
