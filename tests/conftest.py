@@ -88,10 +88,20 @@ class FormMaker:
         return fill_roster(path, people, unit=typed_unit, **{**FILLER, **kwargs})
 
 
+RUNNER_ENV = {"COLUMNS": "250", "LINES": "200", "NO_COLOR": "1", "TERM": "dumb", "C315_WORKSPACE": None}
+"""A wide, plain terminal so rich tables do not wrap or colour; no workspace from the caller's shell."""
+
+
+def cli_runner(**env: str | None) -> CliRunner:
+    """The one way tests run the command line in-process (the fixtures below use it; a module that
+    builds its workspaces once per module calls it directly)."""
+    return CliRunner(env={**RUNNER_ENV, **env})
+
+
 @pytest.fixture
-def runner() -> CliRunner:
-    """A runner with a wide, plain terminal so rich tables do not wrap or colour."""
-    return CliRunner(env={"COLUMNS": "250", "LINES": "200", "NO_COLOR": "1", "TERM": "dumb"})
+def runner(workspace) -> CliRunner:
+    """A runner for the test's workspace (``C315_WORKSPACE``)."""
+    return cli_runner(C315_WORKSPACE=str(workspace))
 
 
 @pytest.fixture

@@ -11,8 +11,8 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from conftest import cli_runner
 from fill import blank, fill_stats
-from typer.testing import CliRunner
 
 from campaign315.cli import app
 from campaign315.common.files import shipped
@@ -20,7 +20,6 @@ from campaign315.intake.read.package import read_custom_properties
 from campaign315.spec.campaign import CAMPAIGN_FILE, Campaign, load_campaign
 from campaign315.spec.problems import Code
 
-ENV = {"COLUMNS": "250", "LINES": "200", "NO_COLOR": "1", "TERM": "dumb", "C315_WORKSPACE": None}
 FILLER = {"filler": "张涛", "phone": "13682055679"}
 SHIPPED = load_campaign(shipped("data") / CAMPAIGN_FILE)
 KEYS = [item.key for item in SHIPPED.attachments.stats.items]
@@ -42,7 +41,7 @@ RETURNS = {
 
 
 def c315(*args: object):
-    return CliRunner(env=ENV).invoke(app, [str(a) for a in args])
+    return cli_runner().invoke(app, [str(a) for a in args])
 
 
 def edited(path: Path, pattern: str, replacement: str) -> None:

@@ -15,10 +15,10 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from conftest import cli_runner
 from docx import Document
 from docx.oxml.ns import qn
 from fill import blank, fill_roster, fill_stats, stats_cell
-from typer.testing import CliRunner
 
 import campaign315.common.files
 from campaign315.cli import app
@@ -43,7 +43,6 @@ STATS_UNITS = [unit.name for unit in CAMPAIGN.units_owing("stats")]
 ROSTER_UNITS = [unit.name for unit in CAMPAIGN.units_owing("roster")]
 DISTRICT = CAMPAIGN.district.name
 FILLER = {"filler": "张涛", "phone": "13682055679"}
-ENV = {"COLUMNS": "250", "LINES": "200", "NO_COLOR": "1", "TERM": "dumb", "C315_WORKSPACE": None}
 
 C315 = Callable[..., object]
 """``c315 ARGS...`` against one workspace: conftest's ``c315`` in a test, :func:`c315_in` in a
@@ -53,7 +52,7 @@ module-scoped fixture (which conftest's function-scoped one cannot serve)."""
 def c315_in(workspace: Path) -> C315:
     """``c315 ARGS... --workspace <workspace>``, as conftest's ``c315`` runs it, for the districts
     built once per module."""
-    runner = CliRunner(env=ENV)
+    runner = cli_runner()
 
     def invoke(*args: object):
         return runner.invoke(app, [*map(str, args), "--workspace", str(workspace)])
