@@ -130,7 +130,7 @@ def read_stats(located: Located, spec: StatsSpec, unit_name: str, problems: list
     order = {item.key: n for n, item in enumerate(spec.items)}
     pending = {item.key for item in spec.items}
     lines: dict[str, StatsLine] = {}
-    item_locations: dict[str, str] = {}
+    item_locations: dict[str, Location] = {}
     body = [row for row in located.body if not all(c.is_empty for c in row.cells)]
     # Items whose label is somewhere in the body: a row in an expected item's place is that item
     # relabelled only when the item's own label is nowhere else (else a row was inserted).
@@ -205,7 +205,7 @@ def _free_item(spec: StatsSpec, category: str, label: str):
 def read_roster(located: Located, spec: RosterSpec, staffing: Staffing, unit: Unit | None, unit_name: str, problems: list[Problem]) -> DutyRoster:
     columns = [located.columns[squash(label)] for label in spec.columns]
     entries: list[RosterEntry] = []
-    seen: dict[str, str] = {}
+    seen: dict[str, Location] = {}
     for row in located.body:
         date_cell, name_cell, position_cell, landline_cell, mobile_cell = (row.cell(c) for c in columns)
         if all(c.is_empty for c in (name_cell, position_cell, landline_cell, mobile_cell)):
