@@ -117,7 +117,7 @@ def no_workers_left(workspace: Path, within: float = 5.0) -> list[int]:
 
 def problems_of(workspace: Path) -> set[tuple[str, str]]:
     with open_store(workspace / ".c315") as store:
-        return {(p.code, p.path) for p in verify_store(store)}
+        return {(p.code, str(p.location)) for p in verify_store(store)}
 
 
 # --- SIGKILL at random moments -----------------------------------------------------------------
@@ -215,13 +215,13 @@ def kept_store(returned, tmp_path):
     campaign = load_campaign(shipped("data") / "campaign.toml")
     store = open_store(tmp_path / "store")
     for path in returned[:2] + returned[-2:]:
-        assert ingest_file(path, campaign, store).outcome == "accepted"
+        assert [r.outcome for r in ingest_file(path, campaign, store)] == ["accepted"]
     yield store
     store.close()
 
 
 def archived(store: Store) -> list[Path]:
-    return sorted(path for path in store.archive_dir.rglob("*") if path.is_file())
+    return sorted(path for path in (store.directory / "archive").rglob("*") if path.is_file())
 
 
 def relative(store: Store, path: Path) -> str:
@@ -239,7 +239,7 @@ def test_an_altered_archive_file_is_named(kept_store):
     data[100] ^= 0xFF
     victim.write_bytes(bytes(data))
     (found,) = verify_store(kept_store)
-    assert (found.severity, found.code, found.path) == ("error", "archive-altered", relative(kept_store, victim))
+    assert (found.severity, found.code, str(found.location)) == ("error", "archive-altered", relative(kept_store, victim))
     assert "SHA-256" in found.message
 
 
@@ -247,14 +247,14 @@ def test_a_deleted_archive_file_is_named_with_its_record(kept_store):
     victim = archived(kept_store)[2]
     victim.unlink()
     ((record, filename),) = kept_store.db.execute(
-        "SELECT id, filename FROM returns WHERE archive_path = ?", (relative(kept_store, victim),)).fetchall()
+        "SELECT id, filename FROM returns WHERE archive_key = ?", (relative(kept_store, victim),)).fetchall()
     (found,) = verify_store(kept_store)
-    assert (found.code, found.path) == ("archive-missing", relative(kept_store, victim))
+    assert (found.code, str(found.location)) == ("archive-missing", relative(kept_store, victim))
     assert f"#{record}" in found.message and filename in found.message
 
 
 def test_stray_unrecorded_and_temporary_files_are_told_apart(kept_store, returned):
-    archive = kept_store.archive_dir
+    archive = kept_store.directory / "archive"
     stray = archive / "ab" / "notes.txt"
     stray.parent.mkdir(exist_ok=True)
     stray.write_text("not c315's")
@@ -268,7 +268,7 @@ def test_stray_unrecorded_and_temporary_files_are_told_apart(kept_store, returne
     temporary = archive / unrecorded_hash[:2] / ".c315-k2j4h.part"
     temporary.write_bytes(returned[7].read_bytes()[:1000])
 
-    found = {(p.code, p.path, p.severity) for p in verify_store(kept_store)}
+    found = {(p.code, str(p.location), p.severity) for p in verify_store(kept_store)}
     assert found == {
         ("archive-stray", relative(kept_store, stray), "error"),
         ("archive-stray", relative(kept_store, misnamed), "error"),
@@ -278,8 +278,8 @@ def test_stray_unrecorded_and_temporary_files_are_told_apart(kept_store, returne
 
 
 def test_a_record_pointing_at_the_wrong_place_is_named(kept_store):
-    ((record, path),) = kept_store.db.execute("SELECT id, archive_path FROM returns ORDER BY id LIMIT 1").fetchall()
-    kept_store.db.execute("UPDATE returns SET archive_path = ? WHERE id = ?", ("archive/../../etc/passwd", record))
-    found = {(p.code, p.path) for p in verify_store(kept_store)}
+    ((record, path),) = kept_store.db.execute("SELECT id, archive_key FROM returns ORDER BY id LIMIT 1").fetchall()
+    kept_store.db.execute("UPDATE returns SET archive_key = ? WHERE id = ?", ("archive/../../etc/passwd", record))
+    found = {(p.code, str(p.location)) for p in verify_store(kept_store)}
     assert ("archive-misplaced", "archive/../../etc/passwd") in found
     assert ("archive-unrecorded", path) in found  # its real file, now without a record

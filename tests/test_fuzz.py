@@ -35,7 +35,7 @@ from zipkit import read_parts, rezip
 from campaign315.common.files import shipped
 from campaign315.intake.ingest import FileResult, ingest_file
 from campaign315.spec.campaign import load_campaign
-from campaign315.spec.problems import CATALOGUE
+from campaign315.spec.problems import Code
 from campaign315.store import Store, open_store
 
 EXAMPLES = int(os.environ.get("C315_FUZZ_EXAMPLES") or 0)
@@ -95,35 +95,43 @@ def landing(tmp_path_factory) -> Path:
     return folder
 
 
-def ingests_cleanly(data: bytes, name: str, landing: Path, store: Store) -> FileResult:
-    """The property itself: ingest the bytes as a file called ``name``; it is accepted with valid
-    values, rejected with a catalogued error, or a duplicate — and nothing is raised."""
+def ingests_cleanly(data: bytes, name: str, landing: Path, store: Store) -> list[FileResult]:
+    """The property itself: ingest the bytes as a file called ``name``; each return found in it is
+    accepted with valid values, rejected with a catalogued error, or a duplicate — and nothing is
+    raised."""
     path = landing / f"example{Path(name).suffix}"
     path.write_bytes(data)
     with deadline(EXAMPLE_SECONDS):
-        result = ingest_file(path, CAMPAIGN, store)
+        results = ingest_file(path, CAMPAIGN, store)
+    assert results
+    for result in results:
+        _judged(result, store)
+    return results
+
+
+def _judged(result: FileResult, store: Store) -> None:
     assert result.outcome in ("accepted", "rejected", "duplicate")
     for found in result.problems:
-        assert found.code in CATALOGUE and found.severity == CATALOGUE[found.code][0] and found.message
+        assert found.code in set(Code) and found.severity == Code(found.code).severity and found.message
     errors = [p for p in result.problems if p.severity == "error"]
     if result.outcome == "rejected":
         assert errors
     if result.outcome == "accepted":
         assert not errors
-        record = stored(store, result.sha256)
+        record = stored(store, result.sha256, result.attachment)
         for line in store.stats_lines([record])[record]:
             assert line.quantity is None or (type(line.quantity) is int and line.quantity >= 0), line
         for entry in store.roster_entries([record])[record]:
             assert entry.name.strip()
-    for archived in (store.archive_dir / result.sha256[:2]).glob(f"{result.sha256}*") if result.sha256 else ():
+    for archived in (store.directory / "archive" / result.sha256[:2]).glob(f"{result.sha256}*") if result.sha256 else ():
         archived.unlink()  # the archive is not under test here, and a long run would fill the disk
-    return result
 
 
-def stored(store: Store, sha256: str) -> int:
-    """The id of the accepted return with this SHA-256 (looked up directly: a long run holds
-    tens of thousands)."""
-    ((record, outcome),) = store.db.execute("SELECT id, outcome FROM returns WHERE sha256 = ?", (sha256,)).fetchall()
+def stored(store: Store, sha256: str, attachment: str | None) -> int:
+    """The id of the accepted return with this SHA-256 and attachment (looked up directly: a long
+    run holds tens of thousands)."""
+    ((record, outcome),) = store.db.execute("SELECT id, outcome FROM returns WHERE sha256 = ? AND attachment IS ?",
+                                            (sha256, attachment)).fetchall()
     assert outcome == "accepted"
     return record
 
@@ -244,11 +252,11 @@ def test_random_values_and_labels(seeds, landing, store, tmp_path_factory, fmt, 
     path = folder / f"typed.{fmt}"
     path.write_bytes(seeds[f"stats.{fmt}"])
     fill_stats(path, quantities, labels=labels, unit=unit)
-    result = ingests_cleanly(path.read_bytes(), path.name, landing, store)
+    (result,) = ingests_cleanly(path.read_bytes(), path.name, landing, store)
     shutil.rmtree(folder)
     if result.outcome != "accepted":
         return
-    record = stored(store, result.sha256)
+    record = stored(store, result.sha256, result.attachment)
     lines = {line.key: line for line in store.stats_lines([record])[record]}
     for key, value in quantities.items():
         if type(value) is int and 0 <= value < 2**53 and key not in labels:
