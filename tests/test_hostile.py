@@ -194,8 +194,8 @@ def text_cell(text: str) -> str:
     return f"<is><t>{text}</t></is>"
 
 
-REMARK = stats_cell("xlsx", "1.1", "remark").split("!")[1]
-QUANTITY = stats_cell("xlsx", "1.1").split("!")[1]
+REMARK = stats_cell("xlsx", "1.1", "remark").ref
+QUANTITY = stats_cell("xlsx", "1.1").ref
 
 
 def no_marker(results: list[dict], kit: Kit, stored: str) -> None:
@@ -368,7 +368,7 @@ def _(kit):
 
 @case("16384-columns", rejects="file-unsafe", bomb=True)
 def _(kit):
-    from campaign315.intake.read.xlsx import column_letter
+    from campaign315.spec.location import column_letter
 
     parts, name, xml = kit.stats_sheet()
     row = '<row r="30">' + "".join(f'<c r="{column_letter(c)}30"><v>{c}</v></c>' for c in range(1, 16385)) + "</row>"
@@ -736,7 +736,7 @@ def _(kit):
 def _(kit):
     target = kit.copy(kit.bases.stats_xlsx, "全是公式.xlsx")
     for key in GOOD_QUANTITIES:
-        write_formula(target, stats_cell("xlsx", key).split("!")[1], "2-1", cached=1)
+        write_formula(target, stats_cell("xlsx", key).ref, "2-1", cached=1)
     return target
 
 
@@ -744,7 +744,7 @@ def _(kit):
 def _(kit):
     target = kit.copy(kit.bases.stats_xlsx, "无缓存.xlsx")
     for key in ("1.1", "2.3"):
-        write_formula(target, stats_cell("xlsx", key).split("!")[1], "SUM(1,2)")
+        write_formula(target, stats_cell("xlsx", key).ref, "SUM(1,2)")
     return target
 
 
@@ -984,7 +984,7 @@ def _(kit):
 @case("quantity-nan-and-infinity", rejects="quantity-not-number")
 def _(kit):
     parts, name, xml = kit.stats_sheet()
-    xml = set_cell(set_cell(xml, QUANTITY, "<v>NaN</v>"), stats_cell("xlsx", "1.2").split("!")[1], "<v>-1e309</v>")
+    xml = set_cell(set_cell(xml, QUANTITY, "<v>NaN</v>"), stats_cell("xlsx", "1.2").ref, "<v>-1e309</v>")
     return with_parts(kit.bases.stats_xlsx, kit.folder / "非数.xlsx", {name: xml.encode()})
 
 

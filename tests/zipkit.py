@@ -283,3 +283,29 @@ def xlsb_workbook(sheets: dict[str, bytes], *, hidden: Iterable[str] = ()) -> by
         **parts,
     }
     return rezip(package)
+
+
+# --- zips of returns ----------------------------------------------------------------------------
+
+
+def zip_of(members: Iterable[tuple[str | bytes, bytes]]) -> bytes:
+    """A zip of files as a zip tool writes it. A ``str`` name is stored as UTF-8 with the zip's
+    UTF-8 flag (as 7-Zip and macOS do); a ``bytes`` name is stored as those very bytes without it
+    (GBK, as the zip tool of a Chinese Windows writes it)."""
+    members = list(members)
+    placeholders = {}
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
+        for number, (name, data) in enumerate(members):
+            if isinstance(name, bytes):  # written under an ASCII stand-in of the same length, swapped after
+                stand_in = ("~" * len(name))[:-len(str(number))] + str(number)
+                placeholders[stand_in.encode()] = name
+                name = stand_in
+            info = zipfile.ZipInfo(name, date_time=(2020, 3, 13, 11, 30, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            zf.writestr(info, data)
+    raw = out.getvalue()
+    for stand_in, name in placeholders.items():
+        assert raw.count(stand_in) == 2, stand_in  # the local header and the central directory
+        raw = raw.replace(stand_in, name)
+    return raw

@@ -62,9 +62,10 @@ def _forms_in(sheet: Sheet, specs: tuple[RosterSpec, StatsSpec]) -> list[Located
     starts = []
     for k, (index, spec) in enumerate(headers):
         lower = headers[k - 1][0] + 1 if k else 0
-        title_key = squash(spec.title)
+        title_key, label_key = squash(spec.title), squash(spec.label)
         marks = [i for i in range(lower, index)
-                 if (title_key and title_key in sheet.rows[i].squashed) or unit_key in sheet.rows[i].squashed]
+                 if (title_key and title_key in sheet.rows[i].squashed) or unit_key in sheet.rows[i].squashed
+                 or sheet.rows[i].squashed.rstrip(":：") == label_key]
         starts.append(min(marks) if marks else index)
     forms = []
     previous_end = 0

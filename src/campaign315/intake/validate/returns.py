@@ -365,7 +365,8 @@ def outside_the_form(located: Located, campaign: Campaign) -> list[Problem]:
         if id(row) in table or (row.table is not None and row.table != header.table):
             continue  # the table itself, or another table (a table that is no form is said once, apart)
         for cell in row.cells:
-            if cell.is_empty or cell.location in own or cell.squashed in known or any(label in cell.squashed for label in labels):
+            if (cell.is_empty or cell.location in own or cell.squashed.rstrip(":：") in known
+                    or any(label in cell.squashed for label in labels)):
                 continue
             found.append(problem(Code.CONTENT_OUTSIDE_FORM, cell.location, _short(cell.text)))
     if len(found) > MAX_OUTSIDE:
