@@ -508,3 +508,37 @@ def test_received_time_of_a_combined_file_is_each_returns(both, kept):
     results = kept.ingest_all(both("docx"), when)
     assert {r.received_at for r in results} == {when}
     assert GOOD_QUANTITIES and GOOD_REMARKS  # the forms were filled with the clean values
+
+
+def test_a_first_release_store_is_upgraded_through_every_step(tmp_path, campaign):
+    """Schema 1 (locations as text, archive paths) → 3 in one opening; its return keeps its id,
+    its located problem and its figure."""
+    folder = tmp_path / ".c315"
+    folder.mkdir()
+    with sqlite3.connect(folder / "c315.sqlite") as db:
+        db.executescript("""
+            CREATE TABLE returns (id INTEGER PRIMARY KEY, campaign TEXT NOT NULL, sha256 TEXT NOT NULL UNIQUE,
+                filename TEXT NOT NULL, source_path TEXT NOT NULL, archive_path TEXT NOT NULL, unit TEXT,
+                attachment TEXT, outcome TEXT NOT NULL, received_at TEXT NOT NULL, received_ts REAL NOT NULL,
+                document_modified TEXT, filler TEXT NOT NULL DEFAULT '', filler_phone TEXT NOT NULL DEFAULT '',
+                errors INTEGER NOT NULL, warnings INTEGER NOT NULL, ingested_at TEXT NOT NULL);
+            CREATE TABLE problems (return_id INTEGER NOT NULL REFERENCES returns (id) ON DELETE CASCADE,
+                seq INTEGER NOT NULL, severity TEXT NOT NULL, code TEXT NOT NULL, location TEXT NOT NULL,
+                value TEXT NOT NULL, message TEXT NOT NULL, PRIMARY KEY (return_id, seq));
+            CREATE TABLE stats_lines (return_id INTEGER NOT NULL REFERENCES returns (id) ON DELETE CASCADE,
+                item_key TEXT NOT NULL, quantity INTEGER, remark TEXT NOT NULL, label TEXT NOT NULL, cell TEXT,
+                PRIMARY KEY (return_id, item_key));
+            CREATE TABLE roster_entries (return_id INTEGER NOT NULL REFERENCES returns (id) ON DELETE CASCADE,
+                seq INTEGER NOT NULL, date TEXT, name TEXT NOT NULL, position TEXT NOT NULL, landline TEXT NOT NULL,
+                mobile TEXT NOT NULL, PRIMARY KEY (return_id, seq));
+            INSERT INTO returns VALUES (7, 'heping-2020-315', 'ab', '办公室.xlsx', '/x/办公室.xlsx', 'archive/ab/ab.xlsx',
+                '办公室', 'stats', 'accepted', '2020-03-18T10:00:00+08:00', 1584496800.0, NULL, '张涛', '13682055679',
+                0, 1, '2020-03-18T02:00:00+00:00');
+            INSERT INTO problems VALUES (7, 0, 'warning', 'quantity-with-unit', '统计表!D5', '3场', '…');
+            INSERT INTO stats_lines VALUES (7, '1.1', 3, '', '', '统计表!D5');""")
+    with open_store(folder) as store:
+        (stored,) = store.returns(campaign.id)
+        assert (stored.id, stored.place, stored.archive_key) == (7, "", "archive/ab/ab.xlsx")
+        assert [(p.code, p.location) for p in stored.problems] == [(Code.QUANTITY_WITH_UNIT, Location.cell("统计表", 5, 4))]
+        assert store.stats_lines([7])[7][0].quantity == 3
+        assert store.db.execute("PRAGMA user_version").fetchone()[0] == 3
