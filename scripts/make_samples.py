@@ -48,7 +48,14 @@ from openpyxl.writer.excel import ExcelWriter
 from campaign315.generate.forms import Format, blank_template
 from campaign315.generate.stamp import stamp
 from campaign315.spec.campaign import AttachmentKey, Campaign, load_campaign
-from campaign315.spec.forms import FIRST_BODY_ROW, HEADER_ROW, IDENTITY_SHEET, SHEET_NAMES, RosterLayout, StatsLayout
+from campaign315.spec.forms import (
+    FIRST_BODY_ROW,
+    HEADER_ROW,
+    IDENTITY_SHEET,
+    SHEET_NAMES,
+    RosterLayout,
+    StatsLayout,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 TZ = dt.timezone(dt.timedelta(hours=8))
