@@ -83,7 +83,8 @@ def run(args: list[str], *, allowed: tuple[int, ...] = (0,), show=lambda out: ou
 
 def brief(output: str) -> str:
     """An ingest report cut to what matters once the first batch has shown the full format: the
-    problems of rejected files (tables whose title says 退回) and the closing count line."""
+    problems of rejected files (tables whose title says 退回), the whole report of files that held
+    several returns, and the closing lines."""
     blocks, current = [], []
     for line in output.rstrip("\n").splitlines():
         current.append(line)
@@ -92,8 +93,11 @@ def brief(output: str) -> str:
             current = []
     if not blocks:
         return output
-    rejected = [block for block in blocks[1:] if "退回" in "".join(block[:3])]
-    kept = [line for block in rejected for line in block]
+    # A file that held several returns (both forms in one workbook, a zip) is shown in full.
+    combined = [block for block in blocks[1:] if any(mark in block[0].split("（", 1)[0] for mark in (" · ", ".zip!"))]
+    rejected = [block for block in blocks[1:] if "退回" in "".join(block[:3]) and block not in combined]
+    overview = blocks[:1] if combined else []
+    kept = [line for block in overview + combined + rejected for line in block]
     kept.append("（逐个文件的结果表和提醒明细从略；c315 history 可查每一份。）")
     return "\n".join(kept + current)   # after the last table: skipped files and the count
 

@@ -17,6 +17,7 @@ from rich.text import Text
 
 from campaign315.common.words import ATTACHMENT_ZH, NONE_SHOWN, OUTCOME_ZH, SEVERITY_ZH, STATUS_ZH
 from campaign315.intake.ingest import FileResult
+from campaign315.intake.read.zipped import SEPARATOR as ZIP_SEPARATOR
 from campaign315.reports.standing import Standing
 from campaign315.spec.campaign import Campaign
 from campaign315.store import StoredReturn
@@ -43,17 +44,20 @@ STATUS_STYLE = {"on_time": "green", "late": "yellow", "after_cutoff": "yellow", 
 
 
 def ingest_report(console: Console, results: list[FileResult], skipped, dry_run: bool) -> None:
+    """One row per return; a file holding several (a workbook with both sheets, a zip) shows where
+    in it each one is. Then each return's problems, the files' ignored sheets, and the counts."""
+    several = _several([r.file for r in results])
     table = Table(title="收表结果" + ("（试运行，未入库）" if dry_run else ""), show_lines=False)
     for column in ("文件", "部门", "表格", "结果", SEVERITY_ZH["error"], SEVERITY_ZH["warning"]):
         table.add_column(column, overflow="fold")
     for r in results:
-        table.add_row(plain(r.file), plain(r.unit or "—"), _attachment(r.attachment), _outcome(r.outcome),
-                      _count(r.errors, "red"), _count(r.warnings, "yellow"))
+        table.add_row(plain(_named(r.file, r.place, several)), plain(r.unit or "—"), _attachment(r.attachment),
+                      _outcome(r.outcome), _count(r.errors, "red"), _count(r.warnings, "yellow"))
     console.print(table)
     for r in results:
         if not r.problems:
             continue
-        heading = plain(f"{r.file}（{r.unit or '部门不明'} · {_attachment(r.attachment)} · ")
+        heading = plain(f"{_named(r.file, r.place, several)}（{r.unit or '部门不明'} · {_attachment(r.attachment)} · ")
         heading.append_text(Text.from_markup(_outcome(r.outcome)))
         heading.append("）")
         problems = Table(title=heading, title_justify="left", show_lines=False, expand=False)
@@ -62,14 +66,35 @@ def ingest_report(console: Console, results: list[FileResult], skipped, dry_run:
         for p in r.problems:
             problems.add_row(plain(p.location), plain(p.code, SEVERITY_STYLE[p.severity]), plain(p.value), plain(p.message))
         console.print(problems)
+    told: set[str] = set()
+    for r in results:
+        if r.ignored and r.file not in told:
+            told.add(r.file)
+            places = "、".join(f"「{place}」" for place in r.ignored)
+            console.print(plain(f"提示：{r.file} 中的 {places} 不是报表，已略过。", "dim"))
     for path in skipped:
         console.print(plain(f"跳过 {path}（不是报表：临时文件或系统文件）", "dim"))
     counts = {k: sum(r.outcome == k for r in results) for k in ("accepted", "rejected", "duplicate")}
+    files = len({r.file.split(ZIP_SEPARATOR, 1)[0] for r in results})
+    what = f"共 {files} 个文件" + (f"、{len(results)} 份报表" if len(results) != files else "")
     console.print(
-        f"共 {len(results)} 个文件：接收 {counts['accepted']}，退回 {counts['rejected']}，重复 {counts['duplicate']}"
+        f"{what}：接收 {counts['accepted']}，退回 {counts['rejected']}，重复 {counts['duplicate']}"
         + (f"，跳过 {len(skipped)}" if skipped else "") + "。"
         + ("（试运行：没有写入数据库）" if dry_run else "")
     )
+
+
+def _several(files: list[str]) -> set[str]:
+    """The files (by name or SHA-256) that gave more than one return: each is shown with its place."""
+    seen: dict[str, int] = {}
+    for file in files:
+        seen[file] = seen.get(file, 0) + 1
+    return {file for file, count in seen.items() if count > 1}
+
+
+def _named(file: str, place, several: set[str]) -> str:
+    """A return's file, with where in it the return is when the file holds several."""
+    return f"{file} · {place}" if place and file in several else file
 
 
 def status_table(console: Console, campaign: Campaign, rows: list[Standing], title: str) -> None:
@@ -88,13 +113,15 @@ def status_table(console: Console, campaign: Campaign, rows: list[Standing], tit
 
 
 def history_table(console: Console, campaign: Campaign, returns: list[StoredReturn], counting_ids: set[int]) -> None:
+    several = _several([r.sha256 for r in returns])
     table = Table(title="收表历史")
     for column in ("#", "接收时间", "部门", "表格", "结果", SEVERITY_ZH["error"], SEVERITY_ZH["warning"], "计入汇总", "文件"):
         table.add_column(column, overflow="fold")
     for r in returns:
+        name = f"{r.filename} · {r.place}" if r.place and r.sha256 in several else r.filename
         table.add_row(str(r.id), campaign.localize(r.received_at).strftime("%Y-%m-%d %H:%M"), plain(r.unit or "—"),
                       _attachment(r.attachment), _outcome(r.outcome), _count(r.errors, "red"),
-                      _count(r.warnings, "yellow"), "[green]✓[/]" if r.id in counting_ids else "", plain(r.filename))
+                      _count(r.warnings, "yellow"), "[green]✓[/]" if r.id in counting_ids else "", plain(name))
     console.print(table)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from abc import ABC, abstractmethod
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Protocol
 
 from campaign315.spec.forms import RosterEntry, StatsLine
@@ -31,8 +31,9 @@ class Store(ABC):
     program, a store from a newer c315) are raised as :class:`~campaign315.common.errors.StoreProblem`
     with a message for the collector."""
 
-    SCHEMA_VERSION = 2
-    """1: the first release (locations as text); 2: locations as columns."""
+    SCHEMA_VERSION = 3
+    """1: the first release (locations as text); 2: locations as columns; 3: several returns per
+    file (a return's ``place`` in its file; one SHA-256 may have several)."""
 
     archive: Archive
 
@@ -50,9 +51,15 @@ class Store(ABC):
         """Was the identical file recorded before (for any campaign)?"""
 
     @abstractmethod
+    def record_returns(self, returns: Sequence[NewReturn]) -> list[int] | None:
+        """Record the returns read from one file (all with its SHA-256) and everything read from
+        them, all or nothing; their ids, or None when the same file was recorded already (by this
+        run or a concurrent one)."""
+
     def record(self, new: NewReturn) -> int | None:
-        """Record one return and everything read from it, all or nothing; its id, or None when the
-        same file was recorded already (by this run or a concurrent one)."""
+        """Record a file holding one return; its id, or None when the file was recorded already."""
+        ids = self.record_returns([new])
+        return ids[0] if ids else None
 
     @abstractmethod
     def returns(self, campaign: str, unit: str | None = None, with_problems: bool = True) -> list[StoredReturn]:

@@ -14,7 +14,7 @@ import os
 import re
 import shutil
 import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
 from campaign315.common import faults
@@ -32,11 +32,12 @@ LOCK_WAIT = "C315_LOCK_WAIT"
 FULL_BELOW = 1 << 20
 """Free bytes below which an I/O error of the database is taken for a full disk."""
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS returns (
+RETURNS_TABLE = """
+CREATE TABLE IF NOT EXISTS {name} (
     id INTEGER PRIMARY KEY,
     campaign TEXT NOT NULL,
-    sha256 TEXT NOT NULL UNIQUE,
+    sha256 TEXT NOT NULL,
+    place TEXT NOT NULL DEFAULT '',
     filename TEXT NOT NULL,
     source_path TEXT NOT NULL,
     archive_key TEXT NOT NULL,
@@ -50,8 +51,12 @@ CREATE TABLE IF NOT EXISTS returns (
     filler_phone TEXT NOT NULL DEFAULT '',
     errors INTEGER NOT NULL,
     warnings INTEGER NOT NULL,
-    ingested_at TEXT NOT NULL
-);
+    ingested_at TEXT NOT NULL,
+    UNIQUE (sha256, place)
+)"""
+"""One row per return: a file holding both forms has one row per form, told apart by ``place``."""
+
+SCHEMA = RETURNS_TABLE.format(name="returns") + """;
 CREATE INDEX IF NOT EXISTS returns_by_unit ON returns (campaign, unit, attachment, received_ts);
 CREATE TABLE IF NOT EXISTS problems (
     return_id INTEGER NOT NULL REFERENCES returns (id) ON DELETE CASCADE,
@@ -126,19 +131,29 @@ class SQLiteStore(Store):
                 f"{self.SCHEMA_VERSION} 版）。为免损坏，本程序不会改动它。请升级 c315 后再用这个工作目录。")
         if version == self.SCHEMA_VERSION:
             return
+        # Rebuilding the returns table must not cascade to the rows that refer to it; the switch
+        # has no effect inside a transaction, so it is thrown before one starts.
+        self.db.execute("PRAGMA foreign_keys=OFF")
         self.db.execute("BEGIN IMMEDIATE")
         try:
             version = self.db.execute("PRAGMA user_version").fetchone()[0]  # another process may have done it
             tables = {row[0] for row in self.db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-            if version < self.SCHEMA_VERSION and "returns" in tables:
+            if "returns" in tables and version < 2:
                 _upgrade_from_first_release(self.db)
+            if "returns" in tables and version < 3:
+                _upgrade_to_several_returns_per_file(self.db)
             _create_tables(self.db)
+            if self.db.execute("PRAGMA foreign_key_check").fetchone() is not None:
+                raise StoreProblem(f"数据库 {self.directory / DATABASE} 升级时发现记录对不上，已放弃升级，数据库未改动。"
+                                   "请运行 c315 verify 检查。")
             self.db.execute(f"PRAGMA user_version = {self.SCHEMA_VERSION}")
             self.db.execute("COMMIT")
         except BaseException:
             if self.db.in_transaction:
                 self.db.execute("ROLLBACK")
             raise
+        finally:
+            self.db.execute("PRAGMA foreign_keys=ON")
 
     # --- faults of the medium, said plainly ---
 
@@ -196,43 +211,12 @@ class SQLiteStore(Store):
         with self._medium():
             return self.db.execute("SELECT 1 FROM returns WHERE sha256 = ?", (sha256,)).fetchone() is not None
 
-    def record(self, new: NewReturn) -> int | None:
-        errors = sum(p.is_error for p in new.problems)
+    def record_returns(self, returns: Sequence[NewReturn]) -> list[int] | None:
         now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-        form = new.form
         with self._medium():
             try:
                 self.db.execute("BEGIN IMMEDIATE")
-                cursor = self.db.execute(
-                    "INSERT INTO returns (campaign, sha256, filename, source_path, archive_key, unit, attachment, outcome,"
-                    " received_at, received_ts, document_modified, filler, filler_phone, errors, warnings, ingested_at)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (
-                        new.campaign, new.sha256, new.filename, new.source_path, new.archive_key, new.unit,
-                        new.attachment, new.outcome, new.received_at.isoformat(), new.received_at.timestamp(),
-                        new.document_modified.isoformat() if new.document_modified else None,
-                        form.filler if form else "", form.filler_phone if form else "",
-                        errors, len(new.problems) - errors, now,
-                    ),
-                )
-                return_id = cursor.lastrowid
-                self.db.executemany(
-                    "INSERT INTO problems VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    [(return_id, n, p.severity, str(p.code), *p.location.columns(), p.value, p.message)
-                     for n, p in enumerate(new.problems)],
-                )
-                if isinstance(form, ActivityStats):
-                    self.db.executemany(
-                        "INSERT INTO stats_lines VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                        [(return_id, line.key, line.quantity, line.remark, line.label,
-                          *(line.cell.columns() if line.cell else (None, "", 0, 0, 0))) for line in form.lines],
-                    )
-                elif isinstance(form, DutyRoster):
-                    self.db.executemany(
-                        "INSERT INTO roster_entries VALUES (?, ?, ?, ?, ?, ?, ?)",
-                        [(return_id, n, e.date.isoformat() if e.date else None, e.name, e.position, e.landline, e.mobile)
-                         for n, e in enumerate(form.entries)],
-                    )
+                ids = [self._insert(new, now) for new in returns]
                 faults.reached("in-transaction")
                 self.db.execute("COMMIT")
             except sqlite3.IntegrityError:
@@ -243,6 +227,42 @@ class SQLiteStore(Store):
                     self.db.execute("ROLLBACK")
                 raise
         faults.reached("return-recorded")
+        return ids
+
+    def _insert(self, new: NewReturn, now: str) -> int:
+        """One return's rows, inside the caller's transaction."""
+        errors = sum(p.is_error for p in new.problems)
+        form = new.form
+        cursor = self.db.execute(
+            "INSERT INTO returns (campaign, sha256, place, filename, source_path, archive_key, unit, attachment, outcome,"
+            " received_at, received_ts, document_modified, filler, filler_phone, errors, warnings, ingested_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                new.campaign, new.sha256, new.place, new.filename, new.source_path, new.archive_key, new.unit,
+                new.attachment, new.outcome, new.received_at.isoformat(), new.received_at.timestamp(),
+                new.document_modified.isoformat() if new.document_modified else None,
+                form.filler if form else "", form.filler_phone if form else "",
+                errors, len(new.problems) - errors, now,
+            ),
+        )
+        return_id = cursor.lastrowid
+        self.db.executemany(
+            "INSERT INTO problems VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [(return_id, n, p.severity, str(p.code), *p.location.columns(), p.value, p.message)
+             for n, p in enumerate(new.problems)],
+        )
+        if isinstance(form, ActivityStats):
+            self.db.executemany(
+                "INSERT INTO stats_lines VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [(return_id, line.key, line.quantity, line.remark, line.label,
+                  *(line.cell.columns() if line.cell else (None, "", 0, 0, 0))) for line in form.lines],
+            )
+        elif isinstance(form, DutyRoster):
+            self.db.executemany(
+                "INSERT INTO roster_entries VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [(return_id, n, e.date.isoformat() if e.date else None, e.name, e.position, e.landline, e.mobile)
+                 for n, e in enumerate(form.entries)],
+            )
         return return_id
 
     def returns(self, campaign: str, unit: str | None = None, with_problems: bool = True) -> list[StoredReturn]:
@@ -359,3 +379,20 @@ def _upgrade_from_first_release(db: sqlite3.Connection) -> None:
                     for rid, key, quantity, remark, label, cell in lines])
     db.execute("DROP TABLE problems_v1")
     db.execute("DROP TABLE stats_lines_v1")
+
+
+# --- several returns per file ---------------------------------------------------------------------
+
+
+def _upgrade_to_several_returns_per_file(db: sqlite3.Connection) -> None:
+    """Schema 2 → 3, inside the caller's transaction (foreign keys off): a return gains its
+    ``place`` in its file, and a SHA-256 is unique per place instead of per row — a file holding
+    both forms is two returns. SQLite cannot drop a UNIQUE constraint, so the table is rebuilt as
+    its documentation prescribes, every id kept; each earlier return is its file's only one, at
+    place ''."""
+    kept = {row[1] for row in db.execute("PRAGMA table_info(returns)")}
+    db.execute(RETURNS_TABLE.format(name="returns_v3"))
+    columns = ", ".join(row[1] for row in db.execute("PRAGMA table_info(returns_v3)") if row[1] in kept)
+    db.execute(f"INSERT INTO returns_v3 ({columns}) SELECT {columns} FROM returns")
+    db.execute("DROP TABLE returns")
+    db.execute("ALTER TABLE returns_v3 RENAME TO returns")

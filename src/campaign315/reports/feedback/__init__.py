@@ -168,7 +168,7 @@ def _mark_copy(campaign: Campaign, store: Store, standing: Standing, shown: Stor
         # A file shaped in a way openpyxl or python-docx cannot take: the letter alone will do.
         result.unmarked.append((unit, standing.attachment, f"无法在文件中标注：{exc or type(exc).__name__}"))
         return ""
-    stem = Path(shown.filename).stem or campaign.spec(standing.attachment).label
+    stem = Path(shown.filename.rsplit("!", 1)[-1]).stem or campaign.spec(standing.attachment).label  # a zip's member by its own name
     name = safe_filename(f"{stem}{MARKED_TAG}.{fmt}")
     if name in used_names:
         name = safe_filename(f"{campaign.spec(standing.attachment).label}-{name}")
