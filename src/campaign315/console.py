@@ -87,6 +87,11 @@ def _ingest_tables(console: Console, results: list[FileResult], skipped, dry_run
         for p in r.problems:
             problems.add_row(plain(p.location), plain(p.code, SEVERITY_STYLE[p.severity]), plain(p.value), plain(p.message))
         console.print(problems)
+    skipped_report(console, skipped)
+
+
+def skipped_report(console: Console, skipped) -> None:
+    """The files ingest left alone (an editor's lock file, a system file), one line each."""
     for path in skipped:
         console.print(plain(f"跳过 {path}（不是报表：临时文件或系统文件）", "dim"))
 
