@@ -8,7 +8,8 @@ Conventions every command keeps (``tests/test_cli_conventions.py`` walks them al
 - options that mean the same thing everywhere are the ``Annotated`` types below (``WorkspaceOpt``,
   ``JsonOpt``, ``QuietOpt``, ``UnitsOpt``, ``UnitArg``) — a new command reuses them;
 - ``--json`` prints only JSON on stdout, in the shape README documents for that command, built by
-  the result's own ``as_json`` (or ``summary_json``); diagnostics and errors go to stderr;
+  the result's own ``as_json`` (or ``summary_json``); diagnostics and errors go to stderr. A command
+  with nothing to report (a server, say) is named, with the reason, in that test's ``NOT_REPORTING``;
 - ``-q/--quiet`` leaves only errors and the closing line of a command that prints tables;
 - exit status 0 done, 1 something was refused or found wrong, 2 the command line itself is wrong.
 
@@ -17,7 +18,7 @@ completion callbacks), so ``c315 --help`` stays as fast as typer itself.
 """
 
 # No ``from __future__ import annotations``: typer reads every parameter's annotation when it builds
-# the command line, and annotations kept as strings would be parsed again each run (~20 ms).
+# the command line, and annotations kept as strings would be parsed again on every run (~10 ms).
 import functools
 import inspect
 import os
