@@ -153,6 +153,10 @@ def test_office_and_system_litter_is_skipped_with_a_note(forms, returned, c315, 
     assert shown.exit_code == 0
     for name in litter:
         assert name in shown.stdout
+    as_json = c315("ingest", "--dry-run", "--json", returned)  # the notes go to stderr, beside the JSON
+    assert as_json.exit_code == 0
+    for name in litter:
+        assert name in as_json.stderr and name not in as_json.stdout
 
 
 def test_dry_run_reads_and_validates_but_stores_nothing(forms, returned, workspace, c315, ingest_json):

@@ -8,6 +8,11 @@ import re
 import tempfile
 from pathlib import Path
 
+CAMPAIGN_FILE = "campaign.toml"
+"""A workspace's own campaign, beside its ``templates/`` (else the shipped one is used)."""
+STORE_DIR = ".c315"
+"""Where a workspace keeps its store (the database and the archive)."""
+
 
 def shipped(name: str) -> Path:
     """A folder shipped with c315 (``data`` or ``templates``): inside the wheel, or the checkout."""

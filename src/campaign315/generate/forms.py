@@ -24,10 +24,16 @@ FORMATS: tuple[Format, ...] = ("xlsx", "docx")
 
 @dataclass(frozen=True)
 class PlannedForm:
+    """One blank form to write: whose, which attachment, which format, where."""
+
     unit: Unit
     attachment: AttachmentKey
     format: Format
     path: Path
+
+    def as_json(self) -> dict:
+        """``c315 generate-forms --json``: one file written (the shape documented in README)."""
+        return {"unit": self.unit.name, "attachment": self.attachment, "format": self.format, "path": str(self.path)}
 
 
 def plan_forms(campaign: Campaign, units: Iterable[Unit], formats: Iterable[Format], out_dir: Path) -> list[PlannedForm]:
