@@ -414,6 +414,23 @@ def try_offline(path: Path, pythons: list[str], demo: bool) -> None:
     shutil.rmtree(work.parent, ignore_errors=True)
 
 
+def find_pythons() -> list[str]:
+    """One interpreter of each CPython version a bundle is for, found on PATH or under pyenv."""
+    candidates = [shutil.which(f"python{version}") for version in PYTHONS] + [shutil.which("python3"), sys.executable]
+    pyenv = shutil.which("pyenv")
+    if pyenv:
+        root = subprocess.run([pyenv, "root"], capture_output=True, text=True).stdout.strip()
+        candidates += sorted(str(p) for p in Path(root).glob("versions/3.1*/bin/python3") if root)
+    found: dict[str, str] = {}
+    for candidate in filter(None, candidates):
+        done = subprocess.run([candidate, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
+                              capture_output=True, text=True)
+        version = done.stdout.strip()
+        if done.returncode == 0 and version in PYTHONS:
+            found.setdefault(version, candidate)
+    return [found[version] for version in PYTHONS if version in found]
+
+
 def _check_demo(demo: Path) -> None:
     """The layout README promises: 72 blank forms, the 35 sample returns, a summary, feedback."""
     counts = {name: sum(1 for p in (demo / name).rglob("*") if p.is_file()) for name in ("forms", "returned", "summary", "feedback")}
@@ -446,11 +463,12 @@ def main() -> None:
     parser.add_argument("--dist", type=Path, default=ROOT / "dist")
     parser.add_argument("--check", type=Path, nargs="+", metavar="ZIP", help="check built bundles, build nothing")
     parser.add_argument("--try", dest="trial", type=Path, metavar="ZIP", help="install a Linux bundle offline and run c315")
-    parser.add_argument("--python", action="append", help="with --try: the Python(s) to install with (default: this one)")
+    parser.add_argument("--python", action="append", help="with --try: the Python(s) to install with "
+                                                          "(default: each CPython 3.11 and 3.12 found)")
     parser.add_argument("--no-demo", action="store_true", help="with --try: run generate-forms instead of c315 demo")
     args = parser.parse_args()
     if args.trial:
-        try_offline(args.trial, args.python or [sys.executable], demo=not args.no_demo)
+        try_offline(args.trial, args.python or find_pythons(), demo=not args.no_demo)
         return
     if args.check:
         sys.exit(0 if all([check_zip(path) for path in args.check]) else 1)
