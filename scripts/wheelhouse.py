@@ -400,6 +400,9 @@ def try_offline(path: Path, pythons: list[str], demo: bool) -> None:
         installed = folder / f"c315 {number}"
         print(f"$ PYTHON={python} sh install.sh '{installed.name}'   # {'no network' if offline else 'PIP_NO_INDEX=1'}", flush=True)
         _run([*offline, "sh", folder / "install.sh", installed], "install offline", env={**env, "PYTHON": python}, cwd=folder)
+        if number == 0:  # the same bundle again over its own install: updated in place
+            print(f"$ PYTHON={python} sh install.sh '{installed.name}'   # again", flush=True)
+            _run([*offline, "sh", folder / "install.sh", installed], "install again", env={**env, "PYTHON": python}, cwd=folder)
         c315 = installed / "bin" / "c315"
         where = _run([installed / "bin" / "python", "-c", "import campaign315, sys; print(campaign315.__file__)"],
                      "find the installed c315", env=env, capture=True).strip()

@@ -261,6 +261,7 @@ WINDOWS_BRANCHES = {
     ("common/faults.py", "signal.pause"): "_wait_for_a_signal: hasattr(signal, 'pause'), else short sleeps",
     ("intake/ingest.py", "prctl"): "_end_with returns before it unless sys.platform is Linux",
     ("intake/ingest.py", "PDEATHSIG"): "the same (the comment and the call)",
+    ("intake/ingest.py", "signal.SIGKILL"): "the same: the signal prctl asks for",
     ("intake/ingest.py", "os.O_NONBLOCK"): "getattr(os, 'O_NONBLOCK', 0): 0 on Windows",
 }
 """Every POSIX-only name in src/, with where its Windows branch is. A new one fails the test below

@@ -95,6 +95,17 @@ def make_venv(folder):
         fail(f"无法在 {folder} 建立 Python 虚拟环境。{hint}")
 
 
+def venv_tag(folder, info):
+    """The wheels to install are those of the environment's Python (an earlier install may have
+    made it with another Python than the one running now)."""
+    done = subprocess.run([venv_python(folder), "-c", "import sys; print('{}.{}'.format(*sys.version_info[:2]))"],
+                          capture_output=True, env=quiet_environment())
+    version = done.stdout.decode("ascii", "replace").strip()
+    if done.returncode != 0 or version not in info["pythons"]:
+        fail(f"{folder} 里已有的 Python 环境用不了（Python {version or '未知'}）。请删除这个文件夹后重新安装。")
+    return "cp" + version.replace(".", "")
+
+
 def install(folder, tag):
     requirements = os.path.join(HERE, f"requirements-{tag}.txt")
     wheels = os.path.join(HERE, "wheels")
@@ -138,12 +149,12 @@ def write_launcher(folder):
 
 def main():
     info = bundle()
-    tag = check_python(info)
+    check_python(info)
     folder = target_folder()
     say(f"c315 {info['version']} 离线安装：Python {VERSION}，安装到 {folder}")
     make_venv(folder)
     say("正在安装（不连网，约半分钟）……")
-    install(folder, tag)
+    install(folder, venv_tag(folder, info))
     program = check(folder)
     launcher = write_launcher(folder)
     say("")

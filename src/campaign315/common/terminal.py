@@ -9,9 +9,9 @@ character a stand-in GBK has (``3·15``), or ``?`` — never an error.
 >>> import io
 >>> stream = io.TextIOWrapper(io.BytesIO(), encoding="gbk")
 >>> tolerate_narrow_streams(stream)
->>> _ = stream.write("2020年3•15活动 ✓"); stream.flush()
+>>> _ = stream.write("2020年3•15活动 ✓ ☎"); stream.flush()
 >>> stream.buffer.getvalue().decode("gbk")
-'2020年3·15活动 ?'
+'2020年3·15活动 √ ?'
 """
 
 from __future__ import annotations
