@@ -303,3 +303,14 @@ def test_every_module_imports_without_posix_only_names():
     done = subprocess.run([sys.executable, "-c", _AS_ON_WINDOWS], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert int(done.stdout) > 40
+
+
+def test_a_sharing_violation_is_said_as_the_file_being_open_and_nothing_else():
+    from campaign315.common.errors import refused_reason
+
+    violation = PermissionError(13, "Permission denied")
+    violation.winerror = 32  # ERROR_SHARING_VIOLATION, as Windows' own calls report it
+    assert refused_reason(violation) == IN_USE
+    plain = PermissionError(13, "Permission denied")
+    assert refused_reason(plain).startswith(IN_USE) and refused_reason(plain).endswith("没有读取权限")
+    assert refused_reason(plain, writing=True).endswith("没有写入权限")

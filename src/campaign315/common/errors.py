@@ -39,14 +39,15 @@ which Python raises as ``PermissionError``."""
 _SHARING_VIOLATIONS = (32, 33)  # ERROR_SHARING_VIOLATION, ERROR_LOCK_VIOLATION
 
 
-def refused_reason(exc: PermissionError) -> str:
-    """Why the system refused a file, in Chinese. Windows says "sharing violation" only through
-    ``winerror``, and not even that when the C runtime opened the file (``os.open``, ``open``), so
-    a plain refusal names both causes, the likelier one on an office PC first.
+def refused_reason(exc: PermissionError, *, writing: bool = False) -> str:
+    """Why the system refused to read (or write) a file, in Chinese. Windows says "sharing
+    violation" only through ``winerror``, and not even that when the C runtime opened the file
+    (``os.open``, ``open``), so a plain refusal names both causes, the likelier one on an office PC
+    first.
 
     >>> refused_reason(PermissionError(13, "Permission denied"))
-    '文件正被其他程序打开，请关闭后重试；如果没有打开，则是没有权限'
+    '文件正被其他程序打开，请关闭后重试；如果没有打开，则是没有读取权限'
     """
     if getattr(exc, "winerror", None) in _SHARING_VIOLATIONS:
         return IN_USE
-    return f"{IN_USE}；如果没有打开，则是没有权限"
+    return f"{IN_USE}；如果没有打开，则是没有{'写入' if writing else '读取'}权限"

@@ -37,7 +37,7 @@ def write_atomically(path: Path, data: bytes, durable: bool = False) -> None:
         try:
             os.replace(tmp, path)
         except PermissionError as exc:  # Windows: the old file is open in Excel or WPS
-            raise PermissionError(exc.errno, refused_reason(exc), str(path)) from None
+            raise PermissionError(exc.errno, refused_reason(exc, writing=True), str(path)) from None
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
