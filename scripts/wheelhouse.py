@@ -23,9 +23,10 @@ platform needs (typer needs ``colorama`` on Windows): the builder downloads what
 missing until nothing is, and drops wheels no target needs.
 
 ``--try`` unpacks a bundle into a folder whose path has Chinese characters and spaces, runs its
-installer with the package index unreachable (a network namespace of its own, where ``unshare``
-may make one; always ``PIP_NO_INDEX=1`` and an index address that refuses) and then ``c315 demo``
-with the installed c315. CI runs it on the Linux bundle.
+installer with the package index unreachable (in a network namespace with no network where
+``unshare -n`` is allowed; in any case the installer gives pip ``--no-index`` and
+``PIP_NO_INDEX=1`` and ignores this machine's pip settings), the same again over its own install,
+and then ``c315 demo`` with the installed c315. CI runs it on the Linux bundle.
 """
 
 from __future__ import annotations
