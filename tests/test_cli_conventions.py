@@ -35,9 +35,10 @@ from campaign315.store import open_store
 
 COMMANDS = every_command()
 IDS = [" ".join(path) for path, _ in COMMANDS]
-NOT_REPORTING: dict[str, str] = {}
-"""Commands that print no result a script would read, so have no ``--json`` — and why. Empty: every
-command so far reports something."""
+NOT_REPORTING: dict[str, str] = {
+    "demo": "a walkthrough for a person to read (the commands it runs each have --json)",
+}
+"""Commands that print no result a script would read, so have no ``--json`` — and why."""
 JSON_COMMANDS = [(path, command) for path, command in COMMANDS if "json" in param_names(command)]
 QUIET_COMMANDS = [(path, command) for path, command in COMMANDS if "quiet" in param_names(command)]
 UNIT_COMMANDS = [(path, command) for path, command in COMMANDS if param_names(command) & {"unit", "units"}]

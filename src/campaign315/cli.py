@@ -378,6 +378,21 @@ def verify_cmd(json: JsonOpt = False, workspace: WorkspaceOpt = None) -> None:
         raise typer.Exit(1)
 
 
+@command("demo")
+def demo_cmd(
+    directory: Annotated[Path, typer.Argument(help="演示用的文件夹：新的、空的，或上次演示建立的（会清空重建）。")] = Path("demo"),
+) -> None:
+    """演示：在一个新文件夹里走一遍完整流程——生成空白表，分批收下随 c315 附带的样例报表，查看报送情况、汇总、写修改意见和催报。
+
+    示例：c315 demo 演示
+    """
+    from campaign315.demo import run_demo
+
+    status = run_demo(directory)
+    if status:
+        raise typer.Exit(status)
+
+
 # --- helpers -----------------------------------------------------------------------------------
 
 
@@ -434,6 +449,9 @@ class _progress:
 
 
 def main() -> None:
+    from campaign315.common.terminal import tolerate_narrow_streams
+
+    tolerate_narrow_streams()  # a GBK console shows 3·15 for 3•15 rather than failing
     app()
 
 

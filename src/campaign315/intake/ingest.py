@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Literal
 
 from campaign315.common import faults
-from campaign315.common.errors import StoreProblem, UsageError
+from campaign315.common.errors import StoreProblem, UsageError, refused_reason
 from campaign315.intake.validate.returns import Examination, FileExamination
 from campaign315.spec.campaign import Campaign
 from campaign315.spec.location import Location
@@ -374,10 +374,12 @@ def _ingest_in_pool(files, campaign, store, received_at, advance, workers, resul
 
     import campaign315.intake.read.docx  # noqa: F401  — loaded once here, inherited by forked workers
     import campaign315.intake.read.xlsx  # noqa: F401
+    from campaign315.common.pools import pool_context
 
-    # fork: workers inherit the loaded modules and start in milliseconds. c315 runs no threads
-    # (the progress bar refreshes on each file, not from a thread), so forking is safe.
-    context = multiprocessing.get_context("fork" if sys.platform == "linux" else "spawn")
+    # Linux forks: workers inherit the loaded modules and start in milliseconds. c315 runs no
+    # threads (the progress bar refreshes on each file, not from a thread), so forking is safe.
+    # Windows spawns: each worker imports c315 and gets its arguments pickled (initargs).
+    context = pool_context()
     archive = store.archive if store is not None else None
     pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_worker_start,
                                initargs=(campaign, archive, received_at, os.getpid()))
@@ -436,8 +438,8 @@ def _examine_in_worker(path: Path) -> list[Examined]:
 
 
 def _os_reason(exc: OSError) -> str:
-    if isinstance(exc, PermissionError):
-        return "没有读取权限"
+    if isinstance(exc, PermissionError):  # on Windows: open in Excel or WPS (a sharing violation)
+        return refused_reason(exc)
     if isinstance(exc, IsADirectoryError):
         return "这是一个文件夹"
     if isinstance(exc, FileNotFoundError):
