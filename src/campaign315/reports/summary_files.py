@@ -206,6 +206,8 @@ def _breakdown_workbook(summary: Summary, frame: PageFrame) -> bytes:
     rows = [[u, *(by_unit[u].get(i.key, "") for i in items)] for u in units]
     rows.append(["合计", *("" if t.quantity is None else t.quantity for t in summary.totals)])
     _table(ws, 1, header, rows, frame, header_sets_width=False, min_width=9)
+    for cell in ws[1 + len(rows)]:  # the 合计 row
+        cell.font = HEADER_FONT
     ws.cell(row=len(rows) + 3, column=1, value="空白表示未报告（不是 0）；「其他」各行不合计，见「其他事项」。每个数字的来源文件和单元格见「来源」。")
 
     status = wb.create_sheet("报送情况")
