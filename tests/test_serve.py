@@ -272,3 +272,28 @@ def test_requests_are_logged_with_the_unit_never_the_token(server, forms, caplog
     text = caplog.text
     assert OFFICE in text and "汇总人" in text
     assert server.links[OFFICE] not in text and server.collector not in text
+
+
+# --- the hostile corpus through the API ------------------------------------------------------------
+
+from test_hostile import CASES, bases, kit, listener  # noqa: E402, F401 — the corpus and its fixtures
+
+SAMPLE = CASES[::4]
+"""Every fourth case of the hostile corpus (the whole corpus runs through ingest in test_hostile)."""
+
+
+@pytest.mark.parametrize("hostile", SAMPLE, ids=[c.name for c in SAMPLE])
+def test_hostile_uploads_get_json_rejections_never_a_500(hostile, kit, server):  # noqa: F811 — kit is the fixture
+    bad = hostile.build(kit)
+    if not bad.is_file():
+        pytest.skip("not a regular file: nothing a browser could upload")
+    answer = server.upload(bad, server.collector, check=True)
+    assert answer.status_code in (200, 413), answer.text[:500]
+    assert "Traceback" not in answer.text
+    found = answer.json()
+    if answer.status_code == 413:
+        assert found["error"] == "too-large"
+        return
+    assert found and all(p["message"] for r in found for p in r["problems"])
+    if hostile.accepts is None:
+        assert all(r["outcome"] in ("rejected", "duplicate") for r in found), found
