@@ -72,7 +72,7 @@ def test_a_department_checks_fixes_and_hands_in_and_the_board_turns_green(served
             collector = browser.new_context(viewport={"width": 1366, "height": 768}, accept_downloads=True)
             board = collector.new_page()
             board.goto(login, timeout=WAIT_MS)  # the one-time link: sets the session, lands on the board
-            office_row = board.locator(f'tr[data-key="{OFFICE}|stats"] td.status')
+            office_row = board.locator(f'td.status[data-key="{OFFICE}|stats"]')
             assert "missing" in office_row.get_attribute("class")
             board.evaluate("window.__sameLoad = true")
 
@@ -93,7 +93,7 @@ def test_a_department_checks_fixes_and_hands_in_and_the_board_turns_green(served
             department.wait_for_selector("#result p.accepted", timeout=WAIT_MS)
 
             # received now, long after the 2020 campaign's due time: the cell turns from 未报 to 逾期
-            board.wait_for_selector(f'tr[data-key="{OFFICE}|stats"] td.status:not(.missing)', timeout=WAIT_MS)
+            board.wait_for_selector(f'td.status[data-key="{OFFICE}|stats"]:not(.missing)', timeout=WAIT_MS)
             assert office_row.get_attribute("class").split()[1] in ("on_time", "late", "after_cutoff")
             assert board.evaluate("window.__sameLoad") is True  # turned green without a reload
             board.screenshot(path=str(DOCS / "serve-board.png"), full_page=False)

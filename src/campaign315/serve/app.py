@@ -230,7 +230,10 @@ def build_app(workspace) -> Starlette:
             return HTMLResponse(pages.get_template("refused.html").render(campaign=console.campaign), status_code=401)
         csrf = console._session(request.cookies[SESSION_COOKIE])
         rows = await run_in_threadpool(_status_json, console)
-        return page("board.html", rows=rows, csrf=csrf, deadline=console.campaign.due_at("stats").date().isoformat())
+        grouped: dict[str, list[dict]] = {}
+        for row in rows:  # one line per unit, in the campaign's order
+            grouped.setdefault(row["unit"], []).append(row)
+        return page("board.html", rows=list(grouped.items()), csrf=csrf, deadline=console.campaign.due_at("stats").date().isoformat())
 
     routes = [
         Route("/", board),
