@@ -297,3 +297,14 @@ def test_hostile_uploads_get_json_rejections_never_a_500(hostile, kit, server): 
     assert found and all(p["message"] for r in found for p in r["problems"])
     if hostile.accepts is None:
         assert all(r["outcome"] in ("rejected", "duplicate") for r in found), found
+
+
+def test_c315_help_does_not_load_the_web_stack():
+    import subprocess
+    import sys
+
+    code = ("import sys\nfrom campaign315.cli import main\nsys.argv = ['c315', '--help']\n"
+            "try:\n    main()\nexcept SystemExit:\n    pass\n"
+            "sys.stderr.write(repr(sorted(m for m in ('starlette', 'uvicorn', 'multipart', 'python_multipart') if m in sys.modules)))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.stderr.strip().endswith("[]"), done.stderr[-500:]
