@@ -159,8 +159,6 @@ def _examine(path: Path, campaign: Campaign, archive: Archive | None, received_a
              known: Callable[[str], bool] | None = None) -> list[Examined]:
     """Read the bytes once, then examine them — or, for a zip of files, each member as if it were
     a file beside the zip."""
-    from campaign315.intake.read.zipparts import Unreadable
-    from campaign315.intake.read.zipped import SEPARATOR, is_archive, members
 
     name = shown(path.name)
     try:
@@ -169,10 +167,23 @@ def _examine(path: Path, campaign: Campaign, archive: Archive | None, received_a
         received = received_at or _from_mtime(mtime, campaign)
     except _TooLarge as exc:
         when = received_at or dt.datetime.now(tz=campaign.tz)
-        return [Examined("", when, "", _failed(Code.FILE_TOO_LARGE, Location.file(name), f"{exc.size / 1024 / 1024:.0f} MB"))]
+        return [_too_large(name, exc.size, when)]
     except OSError as exc:
         when = received_at or dt.datetime.now(tz=campaign.tz)
         return [Examined("", when, "", _failed(Code.FILE_UNREADABLE, Location.file(shown(str(path))), _os_reason(exc)))]
+    return _examine_data(data, name, received, campaign, archive, known)
+
+
+def _too_large(name: str, size: int, when: dt.datetime) -> Examined:
+    return Examined("", when, "", _failed(Code.FILE_TOO_LARGE, Location.file(name), f"{size / 1024 / 1024:.0f} MB"))
+
+
+def _examine_data(data: bytes, name: str, received: dt.datetime, campaign: Campaign, archive: Archive | None,
+                  known: Callable[[str], bool] | None) -> list[Examined]:
+    """A file's bytes examined — or, for a zip of files, each member as if it were a file beside the zip."""
+    from campaign315.intake.read.zipparts import Unreadable
+    from campaign315.intake.read.zipped import SEPARATOR, is_archive, members
+
     if is_archive(data):
         try:
             found = members(data, name)
@@ -291,20 +302,53 @@ def _only_escapes(text: str) -> bool:
     return all(not "\ud800" <= c <= "\udfff" or "\udc80" <= c <= "\udcff" for c in text)
 
 
+def ingest_upload(data: bytes, name: str, campaign: Campaign, store: Store | None, received_at: dt.datetime,
+                  unit: str | None = None) -> list[FileResult]:
+    """One file handed in through ``c315 serve`` (its bytes and the name the browser gave), as
+    :func:`ingest_file` would take it: one result per return. The name is only shown, never used
+    as a path (only its last part is kept). With ``unit`` (a department's own link), a file holding
+    any other unit's return — or one whose unit cannot be told — is rejected whole with
+    ``unit-mismatch`` and stored nowhere, not even in the archive. ``store`` None: a check only."""
+    from campaign315.intake.read.zipparts import MAX_FILE_BYTES
+
+    name = shown(re.split(r"[/\\]", name or "")[-1].strip()) or "上传的文件"
+    if len(data) > MAX_FILE_BYTES:
+        return _record_one(name, name, _too_large(name, len(data), received_at), campaign, None)
+    if unit is not None:
+        looked = [r for e in _examine_data(data, name, received_at, campaign, None, None)
+                  for r in _record_one(name, name, e, campaign, None)]
+        if any(r.unit != unit for r in looked if r.outcome != "duplicate"):
+            for r in looked:
+                if r.unit is not None and r.unit != unit:
+                    r.problems = [*r.problems, problem(Code.UNIT_MISMATCH, r.place or Location.file(name), r.unit,
+                                                       detail=unit)]
+                r.outcome = "rejected"
+            return looked
+        if store is None:
+            return looked
+    if store is None:
+        return [r for e in _examine_data(data, name, received_at, campaign, None, None)
+                for r in _record_one(name, name, e, campaign, None)]
+    examined = _examine_data(data, name, received_at, campaign, store.archive, store.knows)
+    return [r for e in examined for r in _record_one(name, f"（网页上传）{name}", e, campaign, store)]
+
+
 def _record(path: Path, examined: list[Examined], campaign: Campaign, store: Store | None) -> list[FileResult]:
     """Write what one file held to the store; say what happened to each of its returns."""
     results: list[FileResult] = []
     for one in examined:
-        results.extend(_record_one(path, one, campaign, store))
+        results.extend(_record_one(shown(str(path)), shown(str(path.absolute())), one, campaign, store, shown(path.name)))
     return results
 
 
-def _record_one(path: Path, examined: Examined, campaign: Campaign, store: Store | None) -> list[FileResult]:
-    """Write the returns of one file (or zip member) to the store, in one transaction."""
+def _record_one(shown_name: str, source: str, examined: Examined, campaign: Campaign, store: Store | None,
+                filename: str | None = None) -> list[FileResult]:
+    """Write the returns of one file (or zip member) to the store, in one transaction. ``shown_name``
+    is the file as the results name it, ``source`` where it came from (for the record)."""
     from campaign315.intake.read.zipped import SEPARATOR
 
     inside = f"{SEPARATOR}{examined.inside}" if examined.inside else ""
-    name = shown(str(path)) + inside
+    name = shown_name + inside
     found = examined.found
     if not examined.sha256:
         return [FileResult(name, "", "rejected", None, None, examined.received_at, exam.problems) for exam in found.returns]
@@ -318,8 +362,8 @@ def _record_one(path: Path, examined: Examined, campaign: Campaign, store: Store
     if store is not None:
         recorded = store.record_returns([
             NewReturn(
-                campaign=campaign.id, sha256=examined.sha256, filename=shown(path.name) + inside,
-                source_path=shown(str(path.absolute())) + inside, archive_key=examined.archive_key, unit=result.unit,
+                campaign=campaign.id, sha256=examined.sha256, filename=(filename or shown_name) + inside,
+                source_path=source + inside, archive_key=examined.archive_key, unit=result.unit,
                 attachment=exam.attachment, outcome=result.outcome, received_at=examined.received_at,
                 document_modified=examined.modified, problems=exam.problems, form=exam.form,
                 place=str(exam.place) if exam.place else "",
