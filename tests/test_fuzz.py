@@ -35,7 +35,7 @@ from zipkit import read_parts, rezip
 from campaign315.common.files import shipped
 from campaign315.intake.ingest import FileResult, ingest_file
 from campaign315.spec.campaign import load_campaign
-from campaign315.spec.problems import CATALOGUE
+from campaign315.spec.problems import Code
 from campaign315.store import Store, open_store
 
 EXAMPLES = int(os.environ.get("C315_FUZZ_EXAMPLES") or 0)
@@ -104,7 +104,7 @@ def ingests_cleanly(data: bytes, name: str, landing: Path, store: Store) -> File
         result = ingest_file(path, CAMPAIGN, store)
     assert result.outcome in ("accepted", "rejected", "duplicate")
     for found in result.problems:
-        assert found.code in CATALOGUE and found.severity == CATALOGUE[found.code][0] and found.message
+        assert found.code in set(Code) and found.severity == Code(found.code).severity and found.message
     errors = [p for p in result.problems if p.severity == "error"]
     if result.outcome == "rejected":
         assert errors
@@ -115,7 +115,7 @@ def ingests_cleanly(data: bytes, name: str, landing: Path, store: Store) -> File
             assert line.quantity is None or (type(line.quantity) is int and line.quantity >= 0), line
         for entry in store.roster_entries([record])[record]:
             assert entry.name.strip()
-    for archived in (store.archive_dir / result.sha256[:2]).glob(f"{result.sha256}*") if result.sha256 else ():
+    for archived in (store.archive.folder / result.sha256[:2]).glob(f"{result.sha256}*") if result.sha256 else ():
         archived.unlink()  # the archive is not under test here, and a long run would fill the disk
     return result
 

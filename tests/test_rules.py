@@ -26,16 +26,17 @@ from fill import (
 )
 
 from campaign315.spec.forms import SHEET_NAMES, RosterLayout, StatsLayout
+from campaign315.spec.location import Location
 
 DUTY_DATE = dt.date(2020, 3, 14)
 ITEMS = ("1.1", "1.7", "2.6")  # a 场次 row, the 册（份） row, a participants row
 
 
-def whole(fmt: str, attachment: str) -> str:
-    return SHEET_NAMES[attachment] if fmt == "xlsx" else "正文"
+def whole(fmt: str, attachment: str) -> Location:
+    return Location.sheet(SHEET_NAMES[attachment] if fmt == "xlsx" else "正文")
 
 
-def at(result, location: str) -> list[str]:
+def at(result, location: Location) -> list[str]:
     """The codes of the problems found at one cell."""
     return [p.code for p in result.problems if p.location == location]
 
@@ -120,7 +121,7 @@ def test_quantity_that_needs_a_guess_rejects_the_return(forms, check, fmt, key, 
 def test_formula_is_read_from_its_cached_result(forms, kept, formula, cached, severity, code, read):
     path = forms.stats("xlsx")
     cell = stats_cell("xlsx", "1.2")
-    write_formula(path, cell.split("!")[1], formula, cached)
+    write_formula(path, cell.ref, formula, cached)
     result = kept.ingest(path)
     (found,) = [p for p in result.problems if p.location == cell]
     assert (found.severity, found.code) == (severity, code)
@@ -475,16 +476,17 @@ def footer_row(campaign, attachment: str) -> int:
     return (StatsLayout(spec) if attachment == "stats" else RosterLayout(spec)).footer_row
 
 
-def footer_location(campaign, fmt: str, attachment: str) -> str:
-    """The row of 填报人 / 联系电话 (xlsx) or its paragraph (docx)."""
-    return f"{SHEET_NAMES[attachment]}!{footer_row(campaign, attachment)}" if fmt == "xlsx" else "正文第4段"
+def footer_location(campaign, fmt: str, attachment: str) -> Location:
+    """The row of 填报人 / 联系电话 (xlsx: any column of it) or its paragraph (docx)."""
+    if fmt == "xlsx":
+        return Location.cell(SHEET_NAMES[attachment], footer_row(campaign, attachment), 0)
+    return Location.paragraph(4)
 
 
-def in_footer(location: str, where: str) -> bool:
-    sheet, _, row = where.partition("!")
-    if not row:
-        return location == where
-    return location.startswith(f"{sheet}!") and location.lstrip(f"{sheet}!ABCDEFGH") == row
+def in_footer(location: Location, where: Location) -> bool:
+    if where.kind == "cell":
+        return (location.kind, location.name, location.row) == (where.kind, where.name, where.row)
+    return location == where
 
 
 def make(forms, fmt, attachment, **kwargs):

@@ -42,9 +42,8 @@ def test_archive_holds_the_exact_bytes_keyed_by_sha256_and_the_original_is_untou
     sha256 = hashlib.sha256(before).hexdigest()
     assert result.sha256 == sha256
     stored = kept.by_sha(sha256)
-    archived = kept.store.directory / stored.archive_path
-    assert sha256 in archived.name
-    assert archived.read_bytes() == before
+    assert kept.store.archive.is_key_of(stored.archive_key, sha256)
+    assert kept.store.archive.read(stored.archive_key) == before
     assert path.read_bytes() == before
     assert path.stat().st_mtime_ns == stat.st_mtime_ns
     assert (stored.filename, stored.source_path) == (path.name, str(path.absolute()))
@@ -56,7 +55,7 @@ def test_a_rejected_file_is_archived_and_recorded_but_never_counts(forms, kept, 
     stored = kept.by_sha(result.sha256)
     assert (stored.outcome, stored.unit, stored.attachment, stored.errors) == ("rejected", "办公室", "stats", 1)
     assert [p.code for p in stored.problems] == ["quantity-not-number"]
-    assert (kept.store.directory / stored.archive_path).read_bytes() == path.read_bytes()
+    assert kept.store.archive.read(stored.archive_key) == path.read_bytes()
     (standing,) = [s for s in standings(campaign, kept.returns()) if (s.unit.name, s.attachment) == ("办公室", "stats")]
     assert (standing.status, standing.counting) == ("rejected", None)
 
