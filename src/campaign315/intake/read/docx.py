@@ -4,10 +4,8 @@ cells (gridSpan) spread over their columns and vertically merged continuations l
 
 from __future__ import annotations
 
-import zipfile
-
 from campaign315.intake.read.cells import Cell, Package, Row, Sheet
-from campaign315.intake.read.zipparts import Unreadable, parse_xml, read_part
+from campaign315.intake.read.zipparts import Unreadable, ZipPackage, parse_xml
 from campaign315.spec.location import Location
 from campaign315.spec.problems import Code
 
@@ -16,8 +14,8 @@ MAX_ROWS = 5000
 MAX_COLS = 64  # grid columns in one table row; a form has 5
 
 
-def read_docx(zf: zipfile.ZipFile) -> Package:
-    data = read_part(zf, "word/document.xml")
+def read_docx(package: ZipPackage) -> Package:
+    data = package.part("word/document.xml")
     if data is None:
         raise Unreadable(Code.FILE_CORRUPT, "缺少 word/document.xml")
     body = parse_xml(data, "word/document.xml").find(f"{W}body")

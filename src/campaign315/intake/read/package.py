@@ -18,9 +18,9 @@ from campaign315.intake.read.zipparts import (
     MAX_TOTAL_XML_BYTES,
     MAX_XML_PART_BYTES,
     Unreadable,
+    ZipPackage,
     modified_time,
     read_custom_properties,
-    read_part,
 )
 from campaign315.spec.problems import Code
 
@@ -44,29 +44,30 @@ def read_package(data: bytes, name: str = "") -> Package:
         raise Unreadable(Code.FILE_CORRUPT, f"不是完整的压缩包：{exc}") from None
     _check_limits(zf)
     _check_package(names)
+    parts = ZipPackage(data, zf)
     if "xl/workbook.xml" in names:
         from campaign315.intake.read.xlsx import read_xlsx
 
-        package = read_xlsx(data, zf)
+        package = read_xlsx(parts)
     elif "word/document.xml" in names:
         from campaign315.intake.read.docx import read_docx
 
-        package = read_docx(zf)
+        package = read_docx(parts)
     elif "mimetype" in names:
         mimetype = zf.read("mimetype")
         if b"spreadsheet" in mimetype:
             from campaign315.intake.read.extent import check_ods
             from campaign315.intake.read.xlsx import read_with_calamine
 
-            check_ods(zf)
+            check_ods(parts)
             return read_with_calamine(data, "ods")
         raise Unreadable(Code.FORMAT_LEGACY, "OpenDocument 文本（.odt）")
     elif "EncryptionInfo" in names:
         raise Unreadable(Code.FORMAT_ENCRYPTED)
     else:
         raise Unreadable(Code.FORMAT_UNKNOWN, "压缩包里不是 Excel 或 Word 文档")
-    package.properties = read_custom_properties(zf) | package.properties
-    package.modified = modified_time(zf)
+    package.properties = read_custom_properties(parts) | package.properties
+    package.modified = modified_time(parts)
     return package
 
 
@@ -90,9 +91,10 @@ def check_xml_parts(data: bytes) -> None:
         raise Unreadable(Code.FILE_CORRUPT, f"不是完整的压缩包：{exc}") from None
     with zf:
         _check_limits(zf)
+        parts = ZipPackage(data, zf)
         for name in zf.namelist():
             if name.endswith((".xml", ".rels")):
-                read_part(zf, name)
+                parts.part(name)
 
 
 def _read_ole(data: bytes, name: str) -> Package:
