@@ -9,9 +9,12 @@ codes (a cell may hold ``ESC[2J``).
 
 from __future__ import annotations
 
+import json
 import re
 
+from rich import box
 from rich.console import Console
+from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 
@@ -42,34 +45,64 @@ def _attachment(key: str | None) -> str:
 STATUS_STYLE = {"on_time": "green", "late": "yellow", "after_cutoff": "yellow", "rejected": "bold red", "missing": "bold red"}
 
 
-def ingest_report(console: Console, results: list[FileResult], skipped, dry_run: bool) -> None:
-    table = Table(title="收表结果" + ("（试运行，未入库）" if dry_run else ""), show_lines=False)
-    for column in ("文件", "部门", "表格", "结果", SEVERITY_ZH["error"], SEVERITY_ZH["warning"]):
-        table.add_column(column, overflow="fold")
-    for r in results:
-        table.add_row(plain(r.file), plain(r.unit or "—"), _attachment(r.attachment), _outcome(r.outcome),
-                      _count(r.errors, "red"), _count(r.warnings, "yellow"))
-    console.print(table)
-    for r in results:
+class IngestReport:
+    """``c315 ingest``'s report, printed as the results come: one line for each file, its problems
+    under it, then the totals. It keeps the counts, not the results, so a run of ten thousand files
+    takes no more memory than a run of ten."""
+
+    def __init__(self, console: Console, dry_run: bool):
+        self.console, self.dry_run = console, dry_run
+        self.counts = {"accepted": 0, "rejected": 0, "duplicate": 0}
+        if dry_run:
+            console.print("收表结果（试运行，未入库）：", markup=False)
+
+    def add(self, r: FileResult) -> None:
+        self.counts[r.outcome] += 1
+        line = Text.from_markup(_outcome(r.outcome)) + "  " + plain(r.file) + "  "
+        line.append_text(plain(f"{r.unit or '部门不明'} · {_attachment(r.attachment)}", "dim"))
+        if r.problems:
+            line.append_text(Text(f"  {SEVERITY_ZH['error']} {r.errors}", "red" if r.errors else ""))
+            line.append_text(Text(f" · {SEVERITY_ZH['warning']} {r.warnings}", "yellow" if r.warnings else ""))
+        self.console.print(line)
         if not r.problems:
-            continue
-        heading = plain(f"{r.file}（{r.unit or '部门不明'} · {_attachment(r.attachment)} · ")
-        heading.append_text(Text.from_markup(_outcome(r.outcome)))
-        heading.append("）")
-        problems = Table(title=heading, title_justify="left", show_lines=False, expand=False)
-        for column, ratio in (("位置", None), ("代码", None), ("填写内容", None), ("说明", None)):
-            problems.add_column(column, overflow="fold", ratio=ratio)
+            return
+        problems = Table(show_lines=False, expand=False, box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
+        for column in ("位置", "代码", "填写内容", "说明"):
+            problems.add_column(column, overflow="fold")
         for p in r.problems:
             problems.add_row(plain(p.location), plain(p.code, SEVERITY_STYLE[p.severity]), plain(p.value), plain(p.message))
-        console.print(problems)
-    for path in skipped:
-        console.print(plain(f"跳过 {path}（不是报表：临时文件或系统文件）", "dim"))
-    counts = {k: sum(r.outcome == k for r in results) for k in ("accepted", "rejected", "duplicate")}
-    console.print(
-        f"共 {len(results)} 个文件：接收 {counts['accepted']}，退回 {counts['rejected']}，重复 {counts['duplicate']}"
-        + (f"，跳过 {len(skipped)}" if skipped else "") + "。"
-        + ("（试运行：没有写入数据库）" if dry_run else "")
-    )
+        self.console.print(Padding(problems, (0, 0, 0, 4), expand=False))
+
+    @property
+    def rejected(self) -> int:
+        return self.counts["rejected"]
+
+    def finish(self, skipped) -> None:
+        for path in skipped:
+            self.console.print(plain(f"跳过 {path}（不是报表：临时文件或系统文件）", "dim"))
+        counts = self.counts
+        self.console.print(
+            f"共 {sum(counts.values())} 个文件：接收 {counts['accepted']}，退回 {counts['rejected']}，重复 {counts['duplicate']}"
+            + (f"，跳过 {len(skipped)}" if skipped else "") + "。"
+            + ("（试运行：没有写入数据库）" if self.dry_run else ""), markup=False)
+
+
+class IngestJson:
+    """``c315 ingest --json``: the documented array, one object per file, written as the results
+    come (and closed whatever happens, so what was printed is always valid JSON)."""
+
+    def __init__(self, out):
+        self.out, self.first, self.rejected = out, True, 0
+        out.write("[")
+
+    def add(self, r: FileResult) -> None:
+        self.rejected += r.outcome == "rejected"
+        self.out.write(("\n" if self.first else ",\n") + json.dumps(r.as_json(), ensure_ascii=False, indent=2))
+        self.first = False
+
+    def close(self) -> None:
+        self.out.write("\n]\n" if not self.first else "]\n")
+        self.out.flush()
 
 
 def status_table(console: Console, campaign: Campaign, rows: list[Standing], title: str) -> None:

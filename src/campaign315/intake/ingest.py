@@ -1,9 +1,15 @@
 """``c315 ingest``: returned files → archive → read → identify → validate → store.
 
 Each file is handled on its own: a broken file is a rejected return with a located problem,
-never a reason to stop the run. The exact bytes are archived before anything parses them. What
-does stop a run — a full disk, a store another program holds, Ctrl-C — stops it between two
-files: every return recorded is whole, the rest are recorded by running the same command again.
+never a reason to stop the run — not even one that crashes the reader: reading and validating run
+in worker processes (:mod:`campaign315.common.pool`), under a memory limit, and a worker that dies
+costs only the file it was reading (``reader-crashed``). The exact bytes are archived before
+anything parses them. This process alone writes the store, in batches (one transaction per
+:data:`BATCH_FILES` returns or :data:`BATCH_SECONDS`, each return in it whole or not at all), and
+hands each result on as soon as its batch is committed, keeping none of them.
+
+What does stop a run — a full disk, a store another program holds, Ctrl-C — stops it between two
+batches: every return recorded is whole, the rest are recorded by running the same command again.
 """
 
 from __future__ import annotations
@@ -11,25 +17,32 @@ from __future__ import annotations
 import datetime as dt
 import glob
 import hashlib
-import multiprocessing
 import os
 import re
 import stat
-import sys
-from collections.abc import Callable, Iterable
+import time
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from campaign315.common import faults
 from campaign315.common.errors import StoreProblem, UsageError
-from campaign315.intake.validate.returns import Examination
+from campaign315.common.pool import IDLE, Crashed, Pool, cores
 from campaign315.spec.campaign import Campaign
 from campaign315.spec.location import Location
 from campaign315.spec.problems import Code, Problem, problem
-from campaign315.store import Archive, NewReturn, Store
+from campaign315.store import Archive, NewReturn, ReturnRows, Store, rows_of
 
 Outcome = Literal["accepted", "rejected", "duplicate"]
+
+BATCH_FILES = 64
+"""Returns recorded in one transaction, at most."""
+BATCH_SECONDS = 0.25
+"""How long a result may wait to be recorded (and shown) while its batch fills."""
+WORKER_MEMORY = 1 << 30
+"""Address space a reading worker may take beyond what it starts with: a file that makes a reader
+allocate more is a crashed reader (``reader-crashed``), not a machine out of memory."""
 
 # Files an office PC leaves beside documents that are plainly not returns.
 _LITTER_NAMES = {".ds_store", "thumbs.db", "desktop.ini"}
@@ -127,60 +140,83 @@ def parse_received_at(text: str, campaign: Campaign) -> dt.datetime:
     return campaign.localize(value)
 
 
-@dataclass
-class Examined:
-    """One file read and validated, before anything is written to the store."""
+# --- one file ----------------------------------------------------------------------------------
 
-    sha256: str
-    received_at: dt.datetime
-    archive_key: str
-    exam: Examination
-    modified: dt.datetime | None = None
+
+class Examined(NamedTuple):
+    """One file read and validated, before anything is written to the store: the file as shown,
+    and the rows the store will keep, as plain data (cheap to hand from a worker process).
+    ``rows.sha256`` is empty when the file could not be read at all (nothing is kept);
+    ``rows.outcome`` is ``duplicate`` when the store knew the file and it was not read again."""
+
+    file: str
+    rows: ReturnRows
 
 
 def ingest_file(path: Path, campaign: Campaign, store: Store | None, received_at: dt.datetime | None = None) -> FileResult:
-    """Archive, read, identify, validate and (unless ``store`` is None: a dry run) record one file."""
+    """Archive, read, identify, validate and (unless ``store`` is None: a dry run) record one file,
+    in this process. (:func:`ingest` reads in worker processes, so a reader crash costs one file.)"""
     archive = store.archive if store is not None else None
     examined = _examine(path, campaign, archive, received_at, known=store.knows if store is not None else None)
-    return _record(path, examined, campaign, store)
+    (result,) = _record([examined], store)
+    return result
 
 
 def _examine(path: Path, campaign: Campaign, archive: Archive | None, received_at: dt.datetime | None,
-             known: Callable[[str], bool] | None = None) -> Examined:
+             known: Callable[[str], bool] | None = None, crashed: Crashed | None = None) -> Examined:
     """Read the bytes once, archive them (unless a dry run), then read and validate them — unless
-    ``known`` says the identical file was recorded before: then it is not parsed again."""
+    ``known`` says the identical file was recorded before (it is not parsed again), or ``crashed``
+    says a reader already died on it (it is kept and rejected, not parsed again)."""
     from campaign315.intake.read.package import read_package
     from campaign315.intake.read.zipparts import Unreadable
-    from campaign315.intake.validate.returns import examine
+    from campaign315.intake.validate.returns import Examination, examine
 
     name = shown(path.name)
     whole = Location.file(name)
     try:
         data, mtime = _read_return(path)
-        faults.reached("file-read")
+        if crashed is None:
+            faults.reached("file-read", path.name)
         received = received_at or _from_mtime(mtime, campaign)
     except _TooLarge as exc:
         when = received_at or dt.datetime.now(tz=campaign.tz)
-        failed = Examination(problems=[problem(Code.FILE_TOO_LARGE, whole, detail=f"{exc.size / 1024 / 1024:.0f} MB")])
-        return Examined("", when, "", failed)
+        return _unkept(path, campaign, when, problem(Code.FILE_TOO_LARGE, whole, detail=f"{exc.size / 1024 / 1024:.0f} MB"))
     except OSError as exc:
         when = received_at or dt.datetime.now(tz=campaign.tz)
-        failed = Examination(problems=[problem(Code.FILE_UNREADABLE, Location.file(shown(str(path))), detail=_os_reason(exc))])
-        return Examined("", when, "", failed)
+        return _unkept(path, campaign, when, problem(Code.FILE_UNREADABLE, Location.file(shown(str(path))), detail=_os_reason(exc)))
     sha256 = hashlib.sha256(data).hexdigest()
     if known is not None and known(sha256):
-        return Examined(sha256, received, "", Examination())  # _record calls it a duplicate
+        return _unkept(path, campaign, received, sha256=sha256, outcome="duplicate")
     archive_key = archive.put(data, sha256, path.suffix) if archive is not None else ""
-    try:
-        package = read_package(data, name)
-        exam = examine(package, campaign)
-        return Examined(sha256, received, archive_key, exam, package.modified)
-    except Unreadable as exc:
-        return Examined(sha256, received, archive_key, Examination(problems=[problem(exc.code, whole, detail=exc.detail)]))
-    except (RecursionError, MemoryError, ValueError, KeyError, IndexError, TypeError, AttributeError, OverflowError) as exc:
-        # A file shaped in a way no reader anticipated: reject it, say so, keep the run going.
-        failed = Examination(problems=[problem(Code.FILE_CORRUPT, whole, detail=type(exc).__name__)])
-        return Examined(sha256, received, archive_key, failed)
+    modified = None
+    if crashed is not None:
+        exam = Examination(problems=[problem(Code.READER_CRASHED, whole, detail=crashed.cause)])
+    else:
+        faults.reached("reading", path.name)
+        try:
+            package = read_package(data, name)
+            exam = examine(package, campaign)
+            modified = package.modified
+        except Unreadable as exc:
+            exam = Examination(problems=[problem(exc.code, whole, detail=exc.detail)])
+        except (RecursionError, MemoryError, ValueError, KeyError, IndexError, TypeError, AttributeError, OverflowError) as exc:
+            # A file shaped in a way no reader anticipated: reject it, say so, keep the run going.
+            exam = Examination(problems=[problem(Code.FILE_CORRUPT, whole, detail=type(exc).__name__)])
+    new = NewReturn(
+        campaign=campaign.id, sha256=sha256, filename=name, source_path=shown(str(path.absolute())),
+        archive_key=archive_key, unit=exam.unit.name if exam.unit else None, attachment=exam.attachment,
+        outcome="accepted" if exam.accepted else "rejected", received_at=received, document_modified=modified,
+        problems=exam.problems, form=exam.form)
+    return Examined(shown(str(path)), rows_of(new))
+
+
+def _unkept(path: Path, campaign: Campaign, when: dt.datetime, *found: Problem, sha256: str = "",
+            outcome: str = "rejected") -> Examined:
+    """A file that is not recorded: unreadable (no SHA-256), or known to the store already."""
+    rows = ReturnRows(campaign.id, sha256, shown(path.name), shown(str(path.absolute())), "", None, None, outcome, when,
+                      None, "", "", tuple((p.severity, str(p.code), *p.location, p.value, p.message) for p in found),
+                      None, None)
+    return Examined(shown(str(path)), rows)
 
 
 class _TooLarge(Exception):
@@ -258,27 +294,27 @@ def _only_escapes(text: str) -> bool:
     return all(not "\ud800" <= c <= "\udfff" or "\udc80" <= c <= "\udcff" for c in text)
 
 
-def _record(path: Path, examined: Examined, campaign: Campaign, store: Store | None) -> FileResult:
-    """Write one examined file to the store (one transaction); say what happened to it."""
-    exam = examined.exam
-    name = shown(str(path))
-    if not examined.sha256:
-        return FileResult(name, "", "rejected", None, None, examined.received_at, exam.problems)
-    if store is not None and store.knows(examined.sha256):
-        return FileResult(name, examined.sha256, "duplicate", None, None, examined.received_at)
-    outcome: Outcome = "accepted" if exam.accepted else "rejected"
-    unit = exam.unit.name if exam.unit else None
-    result = FileResult(name, examined.sha256, outcome, unit, exam.attachment, examined.received_at, exam.problems)
-    if store is not None:
-        recorded = store.record(NewReturn(
-            campaign=campaign.id, sha256=examined.sha256, filename=shown(path.name), source_path=shown(str(path.absolute())),
-            archive_key=examined.archive_key, unit=unit, attachment=exam.attachment, outcome=outcome,
-            received_at=examined.received_at, document_modified=examined.modified, problems=exam.problems,
-            form=exam.form,
-        ))
-        if recorded is None:
-            result.outcome = "duplicate"
-    return result
+def _record(batch: list[Examined], store: Store | None) -> list[FileResult]:
+    """Write a batch of examined files to the store (one transaction, each return whole or not at
+    all); say what happened to each. A file already recorded — before, or earlier in this batch —
+    is a duplicate."""
+    kept = [e.rows for e in batch if e.rows.sha256 and e.rows.outcome != "duplicate"]
+    ids = iter(store.record_rows(kept) if store is not None and kept else [0] * len(kept))
+    results = []
+    for examined in batch:
+        rows = examined.rows
+        outcome = rows.outcome
+        if rows.sha256 and outcome != "duplicate" and next(ids) is None:
+            outcome = "duplicate"
+        if outcome == "duplicate":
+            results.append(FileResult(examined.file, rows.sha256, "duplicate", None, None, rows.received_at))
+        else:
+            results.append(FileResult(examined.file, rows.sha256, outcome, rows.unit, rows.attachment, rows.received_at,
+                                      rows.problem_records()))
+    return results
+
+
+# --- many files --------------------------------------------------------------------------------
 
 
 def ingest(
@@ -289,86 +325,74 @@ def ingest(
     advance: Callable[[FileResult], None] = lambda _: None,
     workers: int | None = None,
 ) -> list[FileResult]:
-    """Ingest files in order. With many files, reading and validating run in a pool of worker
-    processes (one per core); this process alone writes the store.
-
-    A fault of the store (:class:`StoreProblem`) ends the run between two files, its message saying
-    how many were recorded; Ctrl-C does the same (``KeyboardInterrupt``), the pool stopped first."""
-    workers = workers if workers is not None else (os.cpu_count() or 1) if len(files) >= PARALLEL_FROM else 1
-    results: list[FileResult] = []
-    try:
-        if workers <= 1:
-            for path in files:
-                results.append(ingest_file(path, campaign, store, received_at))
-                advance(results[-1])
-        else:
-            _ingest_in_pool(files, campaign, store, received_at, advance, workers, results)
-    except StoreProblem as exc:
-        done = f"本次收表在出错前已处理 {len(results)} 个文件（共 {len(files)} 个）。" if results else ""
-        raise StoreProblem(f"{exc}{done}") from None
+    """Ingest files in order and return every result (see :func:`each_ingested`, which keeps none:
+    the command line uses that)."""
+    results = []
+    for result in each_ingested(files, campaign, store, received_at, workers):
+        results.append(result)
+        advance(result)
     return results
 
 
-def _ingest_in_pool(files, campaign, store, received_at, advance, workers, results) -> None:
-    from concurrent.futures import ProcessPoolExecutor
+def each_ingested(
+    files: list[Path],
+    campaign: Campaign,
+    store: Store | None,
+    received_at: dt.datetime | None = None,
+    workers: int | None = None,
+) -> Iterator[FileResult]:
+    """Ingest files, yielding each one's result, in the order given, as soon as it is recorded.
 
+    Reading and validating run in ``workers`` processes (default: one per core, fewer for a few
+    files); this process alone writes the store, a batch at a time. A fault of the store
+    (:class:`StoreProblem`) ends the run between two batches, its message saying how many files
+    were recorded; Ctrl-C does the same (``KeyboardInterrupt``), the workers stopped first."""
+    done = 0
+    try:
+        for result in _each_in_pool(files, campaign, store, received_at, workers):
+            done += 1
+            yield result
+    except StoreProblem as exc:
+        recorded = f"本次收表在出错前已处理 {done} 个文件（共 {len(files)} 个）。" if done else ""
+        raise StoreProblem(f"{exc}{recorded}") from None
+
+
+def _each_in_pool(files, campaign, store, received_at, workers) -> Iterator[FileResult]:
     import campaign315.intake.read.docx  # noqa: F401  — loaded once here, inherited by forked workers
     import campaign315.intake.read.xlsx  # noqa: F401
+    import campaign315.intake.validate.returns  # noqa: F401
 
-    # fork: workers inherit the loaded modules and start in milliseconds. c315 runs no threads
-    # (the progress bar refreshes on each file, not from a thread), so forking is safe.
-    context = multiprocessing.get_context("fork" if sys.platform == "linux" else "spawn")
+    workers = workers or min(cores(), max(1, len(files) // 16))
     archive = store.archive if store is not None else None
-    pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_worker_start,
-                               initargs=(campaign, archive, received_at, os.getpid()))
-    try:
-        chunks = max(1, min(64, len(files) // (workers * 8)))
-        for path, examined in zip(files, pool.map(_examine_in_worker, files, chunksize=chunks), strict=True):
-            results.append(_record(path, examined, campaign, store))
-            advance(results[-1])
-    except BaseException:
-        # Stopped (Ctrl-C, a full disk): the workers' pending files are dropped, not waited for.
-        # Nothing is lost: a file is archived before it is recorded, and recorded whole or not at all.
-        for worker in multiprocessing.active_children():
-            worker.terminate()
-        pool.shutdown(wait=False, cancel_futures=True)
-        raise
-    pool.shutdown()
+    batch: list[Examined] = []
+    started = 0.0
+    with Pool(_examine_in_worker, workers, setup=_worker_start, setup_args=(campaign, archive, received_at),
+              memory_limit=WORKER_MEMORY) as pool:
+        for item in pool.map(files, idle=BATCH_SECONDS):
+            if item is not IDLE:
+                path, examined = item
+                if isinstance(examined, Crashed):  # the reader died on this file: keep it, reject it, go on
+                    examined = _examine(path, campaign, archive, received_at, crashed=examined)
+                if not batch:
+                    started = time.monotonic()
+                batch.append(examined)
+                if len(batch) < BATCH_FILES and time.monotonic() - started < BATCH_SECONDS:
+                    continue
+            if batch:
+                yield from _record(batch, store)
+                batch = []
+        yield from _record(batch, store)
 
-
-PARALLEL_FROM = 100
-"""Below this many files a pool costs more to start than it saves."""
 
 _worker_args: tuple = ()
 
 
-def _worker_start(campaign: Campaign, archive: Archive | None, received_at: dt.datetime | None, parent: int) -> None:
-    import signal
-
+def _worker_start(campaign: Campaign, archive: Archive | None, received_at: dt.datetime | None) -> None:
     global _worker_args
     _worker_args = (campaign, archive, received_at)
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group: the main process answers it
-    _end_with(parent)
 
 
-def _end_with(parent: int) -> None:
-    """Make this worker end when the ingest that started it does, even when that is killed
-    outright: SIGKILL runs no clean-up, and the pool's workers would wait on their queue for
-    ever. Linux only (prctl PR_SET_PDEATHSIG)."""
-    if not sys.platform.startswith("linux"):
-        return
-    import ctypes
-    import signal
-
-    try:
-        ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # 1: PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
-        return
-    if os.getppid() != parent:  # it was gone before the signal was asked for
-        os._exit(1)
-
-
-def _examine_in_worker(path: Path):
+def _examine_in_worker(path: Path) -> Examined:
     """In a worker: the file's bytes, archived, and its examination — everything but the record."""
     campaign, archive, received_at = _worker_args
     return _examine(path, campaign, archive, received_at)

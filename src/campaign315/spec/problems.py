@@ -46,6 +46,7 @@ class Code(StrEnum):
     FORMAT_UNKNOWN = ("format-unknown", "error", "不是 Excel 或 Word 文件（{detail}）。请用下发的 .xlsx 或 .docx 表格填写后报送。")
     FILE_CORRUPT = ("file-corrupt", "error", "文件已损坏，无法打开（{detail}）。请重新保存后报送。")
     FILE_UNSAFE = ("file-unsafe", "error", "文件内容不安全，已拒收（{detail}）。请用下发的表格重新填写。")
+    READER_CRASHED = ("reader-crashed", "error", "读取这个文件时读取程序异常退出（{detail}），无法读取，已拒收；原件已存档，其他文件照常收取。请在 Excel/WPS/Word 中打开后另存为 .xlsx 或 .docx 再报送。")
     NOT_A_FORM = ("not-a-form", "error", "文件里找不到附件1（值班表）或附件2（统计表）的标题和表头，不是本次活动的报表。")
     # --- identity ---
     WRONG_CAMPAIGN = ("wrong-campaign", "error", "这是另一次活动（{detail}）的报表，不属于本次活动。")

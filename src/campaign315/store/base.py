@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from typing import Protocol
 
 from campaign315.spec.forms import RosterEntry, StatsLine
-from campaign315.store.records import ArchiveRecord, NewReturn, StoredReturn
+from campaign315.store.records import ArchiveRecord, NewReturn, ReturnRows, StoredReturn, new_from_rows
 
 
 class Archive(Protocol):
@@ -53,6 +53,16 @@ class Store(ABC):
     def record(self, new: NewReturn) -> int | None:
         """Record one return and everything read from it, all or nothing; its id, or None when the
         same file was recorded already (by this run or a concurrent one)."""
+
+    def record_rows(self, batch: list[ReturnRows]) -> list[int | None]:
+        """Record several returns, each all or nothing, as :meth:`record` does one; their ids (None
+        for a file recorded already, this batch included). A backend that can writes the batch
+        in one transaction; this one records them one at a time.
+
+        Fault points (:mod:`~campaign315.common.faults`): ``in-transaction`` is reached once per
+        return, its rows written and its transaction not yet committed; ``return-recorded`` once
+        per return, after the transaction that holds it committed."""
+        return [self.record(new_from_rows(rows)) for rows in batch]
 
     @abstractmethod
     def returns(self, campaign: str, unit: str | None = None, with_problems: bool = True) -> list[StoredReturn]:

@@ -1,7 +1,8 @@
 """The embedded store: SQLite in WAL mode under a workspace's ``.c315/`` (``c315.sqlite``), with its
 archive beside it (``archive/``). The only module of c315 that speaks SQL or imports ``sqlite3``.
 
-Each return is one transaction; the file's bytes are archived before anything parses them. The
+Returns are written in batches, one transaction each, every return in it whole or not at all;
+the file's bytes are archived before anything parses them. The
 database carries its schema version (``PRAGMA user_version``): a store from the previous release is
 upgraded in place when opened, one from a newer c315 is refused with a message.
 """
@@ -18,12 +19,12 @@ from pathlib import Path
 
 from campaign315.common import faults
 from campaign315.common.errors import NOTHING_LOST, RERUN, StoreProblem
-from campaign315.spec.forms import ActivityStats, DutyRoster, RosterEntry, StatsLine
+from campaign315.spec.forms import RosterEntry, StatsLine
 from campaign315.spec.location import Location
 from campaign315.spec.problems import Code, Problem
 from campaign315.store.archive import FolderArchive, os_failure
 from campaign315.store.base import Store
-from campaign315.store.records import ArchiveRecord, NewReturn, StoredReturn
+from campaign315.store.records import ArchiveRecord, NewReturn, ReturnRows, StoredReturn, rows_of
 
 DATABASE = "c315.sqlite"
 LOCK_WAIT = "C315_LOCK_WAIT"
@@ -186,53 +187,70 @@ class SQLiteStore(Store):
             return self.db.execute("SELECT 1 FROM returns WHERE sha256 = ?", (sha256,)).fetchone() is not None
 
     def record(self, new: NewReturn) -> int | None:
-        errors = sum(p.is_error for p in new.problems)
-        now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-        form = new.form
+        return self.record_rows([rows_of(new)])[0]
+
+    def record_rows(self, batch: list[ReturnRows]) -> list[int | None]:
+        """The whole batch in one transaction: a return's rows are written whole or not at all,
+        and a file recorded already (by an earlier run, a concurrent one, or earlier in this batch)
+        is skipped, not an error."""
+        if not batch:
+            return []
         with self._medium():
             try:
-                self.db.execute("BEGIN IMMEDIATE")
-                cursor = self.db.execute(
+                ids = self._write(batch)
+            except sqlite3.IntegrityError:
+                # Not a file recorded twice (that is skipped above) but a row the schema refuses:
+                # record each return on its own, so only the one at fault is left out.
+                ids = []
+                for rows in batch:
+                    try:
+                        ids.extend(self._write([rows]))
+                    except sqlite3.IntegrityError:
+                        ids.append(None)
+        for return_id in ids:
+            if return_id is not None:
+                faults.reached("return-recorded")
+        return ids
+
+    def _write(self, batch: list[ReturnRows]) -> list[int | None]:
+        now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+        db, ids = self.db, []
+        try:
+            db.execute("BEGIN IMMEDIATE")
+            for rows in batch:
+                errors = rows.errors
+                cursor = db.execute(
                     "INSERT INTO returns (campaign, sha256, filename, source_path, archive_key, unit, attachment, outcome,"
                     " received_at, received_ts, document_modified, filler, filler_phone, errors, warnings, ingested_at)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (sha256) DO NOTHING",
                     (
-                        new.campaign, new.sha256, new.filename, new.source_path, new.archive_key, new.unit,
-                        new.attachment, new.outcome, new.received_at.isoformat(), new.received_at.timestamp(),
-                        new.document_modified.isoformat() if new.document_modified else None,
-                        form.filler if form else "", form.filler_phone if form else "",
-                        errors, len(new.problems) - errors, now,
+                        rows.campaign, rows.sha256, rows.filename, rows.source_path, rows.archive_key, rows.unit,
+                        rows.attachment, rows.outcome, rows.received_at.isoformat(), rows.received_at.timestamp(),
+                        rows.document_modified.isoformat() if rows.document_modified else None,
+                        rows.filler, rows.filler_phone, errors, len(rows.problems) - errors, now,
                     ),
                 )
+                if cursor.rowcount != 1:
+                    ids.append(None)  # recorded already
+                    continue
                 return_id = cursor.lastrowid
-                self.db.executemany(
-                    "INSERT INTO problems VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    [(return_id, n, p.severity, str(p.code), *p.location.columns(), p.value, p.message)
-                     for n, p in enumerate(new.problems)],
-                )
-                if isinstance(form, ActivityStats):
-                    self.db.executemany(
-                        "INSERT INTO stats_lines VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                        [(return_id, line.key, line.quantity, line.remark, line.label,
-                          *(line.cell.columns() if line.cell else (None, "", 0, 0, 0))) for line in form.lines],
-                    )
-                elif isinstance(form, DutyRoster):
-                    self.db.executemany(
-                        "INSERT INTO roster_entries VALUES (?, ?, ?, ?, ?, ?, ?)",
-                        [(return_id, n, e.date.isoformat() if e.date else None, e.name, e.position, e.landline, e.mobile)
-                         for n, e in enumerate(form.entries)],
-                    )
+                db.executemany("INSERT INTO problems VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                               [(return_id, n, *p) for n, p in enumerate(rows.problems)])
+                if rows.lines:
+                    db.executemany("INSERT INTO stats_lines VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                                   [(return_id, *line) for line in rows.lines])
+                if rows.entries:
+                    db.executemany("INSERT INTO roster_entries VALUES (?, ?, ?, ?, ?, ?, ?)",
+                                   [(return_id, n, date.isoformat() if date else None, *rest)
+                                    for n, (date, *rest) in enumerate(rows.entries)])
+                ids.append(return_id)
                 faults.reached("in-transaction")
-                self.db.execute("COMMIT")
-            except sqlite3.IntegrityError:
-                self.db.execute("ROLLBACK")
-                return None
-            except BaseException:
-                if self.db.in_transaction:
-                    self.db.execute("ROLLBACK")
-                raise
-        faults.reached("return-recorded")
-        return return_id
+            db.execute("COMMIT")
+        except BaseException:
+            if db.in_transaction:
+                db.execute("ROLLBACK")
+            raise
+        return ids
 
     def returns(self, campaign: str, unit: str | None = None, with_problems: bool = True) -> list[StoredReturn]:
         sql = "SELECT * FROM returns WHERE campaign = ?" + (" AND unit = ?" if unit else "") + " ORDER BY received_ts, id"

@@ -97,19 +97,22 @@ class Row:
     """A table row, or a paragraph outside any table (one cell). ``table`` is None for paragraphs
     and sheet rows. ``start`` is where the row's first cell is, whether or not the file holds it.
 
-    A row of a workbook's sheet is made from its values and makes each :class:`Cell` only when
-    :meth:`cell` or :attr:`cells` asks for it; :meth:`text_at`, :meth:`squashed_at` and
-    :meth:`is_empty_at` answer from the values without making one."""
+    A row of a workbook's sheet is made from its values as the reader gave them and makes each
+    :class:`Cell` only when :meth:`cell` or :attr:`cells` asks for it; :meth:`text_at`,
+    :meth:`squashed_at` and :meth:`is_empty_at` answer from the values without making one."""
+
+    __slots__ = ("start", "table", "number", "_values", "_formulas", "_cells", "_given")
 
     def __init__(self, cells: list[Cell] | None, start: Location, table: int | None = None, number: int = 0, *,
                  values: Sequence[object] | None = None, formulas: dict[int, str] | None = None):
         self.start, self.table, self.number = start, table, number
-        self._values = values if cells is None else [cell.value for cell in cells]
-        self._formulas = formulas or {}  # 0-based column → formula
-        self._cells: list[Cell | None] = list(cells) if cells is not None else [None] * len(self._values)
+        self._given = cells is not None  # a reader's own cells (documents); else a sheet's raw values
+        self._values = [cell.value for cell in cells] if cells is not None else values
+        self._formulas = formulas
+        self._cells: dict[int, Cell] = dict(enumerate(cells)) if cells is not None else {}
 
     def __repr__(self) -> str:
-        return f"Row(number={self.number}, start={self.start!r}, values={self._values!r})"
+        return f"Row(number={self.number}, start={self.start!r}, values={[self.value_at(i) for i in range(len(self))]!r})"
 
     def __len__(self) -> int:
         return len(self._values)
@@ -120,15 +123,20 @@ class Row:
 
     def cell(self, index: int) -> Cell:
         """The cell at 0-based ``index``; an empty one, located in this row, past its end."""
-        if not 0 <= index < len(self._values):
-            return Cell(None, self.start.at_column(index + 1))
-        made = self._cells[index]
+        made = self._cells.get(index)
         if made is None:
-            made = self._cells[index] = Cell(self._values[index], self.start.at_column(index + 1), self._formulas.get(index))
+            if not 0 <= index < len(self._values):
+                return Cell(None, self.start.at_column(index + 1))
+            formula = self._formulas.get(index) if self._formulas else None
+            made = self._cells[index] = Cell(self.value_at(index), self.start.at_column(index + 1), formula)
         return made
 
     def value_at(self, index: int) -> object:
-        return self._values[index] if 0 <= index < len(self._values) else None
+        """``cell(index).value``, without making the cell."""
+        if not 0 <= index < len(self._values):
+            return None
+        value = self._values[index]
+        return value if self._given else sheet_value(value)
 
     def text_at(self, index: int) -> str:
         """``cell(index).text``, without making the cell."""
@@ -141,10 +149,10 @@ class Row:
 
     def is_empty_at(self, index: int) -> bool:
         """``cell(index).is_empty``, without making the cell."""
-        if index in self._formulas:
+        if self._formulas and index in self._formulas:
             return False
         value = self.value_at(index)
-        return value is None or text_of(value).strip() == ""
+        return value is None or (value.__class__ is str and not value.strip()) or not text_of(value).strip()
 
     @property
     def is_empty(self) -> bool:
@@ -153,11 +161,11 @@ class Row:
 
     @property
     def text(self) -> str:
-        return "".join(text_of(value) for value in self._values)
+        return "".join(self.text_at(index) for index in range(len(self._values)))
 
     @property
     def squashed(self) -> str:
-        return "".join(squash(text_of(value)) for value in self._values if value is not None)
+        return "".join(self.squashed_at(index) for index in range(len(self._values)))
 
 
 class _GridRows(Sequence):
@@ -182,8 +190,8 @@ class _GridRows(Sequence):
             number = index + 1
             formulas = {column - 1: formula for (r, column), formula in self.formulas.items() if r == number} \
                 if self.formulas else None
-            row = self._made[index] = Row(None, Location("cell", self.name, 0, number, 1), number=number,
-                                          values=[sheet_value(v) for v in self.values[index]], formulas=formulas)
+            start = tuple.__new__(Location, ("cell", self.name, 0, number, 1))
+            row = self._made[index] = Row(None, start, number=number, values=self.values[index], formulas=formulas)
         return row
 
     def __iter__(self) -> Iterator[Row]:

@@ -73,26 +73,25 @@ def check_xlsx(package: ZipPackage) -> None:
                 raise Unreadable(Code.FILE_UNSAFE, f"部件 {name} 声明了 {_number(count[1])} 个字符串，远超报表大小")
 
 
-_XLSX_CELL_TAG = re.compile(rb"<(?:[\w.-]+:)?c(?=[\s/>])[^>]*>")
-# The position _XLSX_REF finds in a cell tag: the first r attribute of that shape (maybe empty).
-_XLSX_CELL_REF = re.compile(rb"""<(?:[\w.-]+:)?c(?=[\s/>])[^>]*?\sr\s*=\s*["']\$?([A-Za-z]*)\$?([0-9]*)["'][^>]*>""")
+# A cell tag written as every office suite writes it: ``<c r="D7" …`` (no prefix, r first).
+_PLAIN_CELL_REF = re.compile(rb'<c r="\$?([A-Z]{1,3})\$?([0-9]{1,7})"')
+# Any other way _XLSX_TAG could see a cell tag: a prefix (``<x:c``), or not a space after ``<c``.
+_OTHER_CELL_TAG = re.compile(rb":c[\s/>]|<c[\t\n\r\f\v/>]")
 
 
 def _xlsx_fits_at_a_glance(xml: bytes) -> bool:
-    """True when every cell tag names its own position (``r="D7"``, as every office suite writes
-    it) and the block around all of them — empty cells included, so never smaller than what
-    :func:`_xlsx_sheet_extent` finds — fits in :data:`MAX_CELLS`. Two scans in C instead of a
-    loop over the cells in Python; anything else is left to the exact scan (False)."""
-    references = _XLSX_CELL_REF.findall(xml)
-    if len(references) != len(_XLSX_CELL_TAG.findall(xml)):
-        return False  # a cell placed by its neighbours: only the exact scan knows where
+    """True when every cell tag is written ``<c r="D7" …`` and the block around all of them —
+    empty cells included, so never smaller than what :func:`_xlsx_sheet_extent` finds — fits in
+    :data:`MAX_CELLS`: a few scans in C instead of a loop over the cells in Python. Anything else
+    (False) is left to the exact scan."""
+    if _OTHER_CELL_TAG.search(xml):
+        return False
+    references = _PLAIN_CELL_REF.findall(xml)
+    if len(references) != xml.count(b"<c "):
+        return False  # a cell placed by its neighbours, or written otherwise: only the exact scan knows where
     if not references:
         return True
     letters, digits = zip(*references, strict=True)
-    if min(map(len, digits)) == 0 or min(map(len, letters)) == 0:
-        return False  # a cell placed by its neighbours
-    if max(map(len, digits)) > 7 or max(map(len, letters)) > 3:
-        return False  # past any real sheet: let the exact scan say how far
     rows = list(map(int, digits))
     columns = [_column_number(column) for column in set(letters)]
     return (max(rows) - min(rows) + 1) * (max(columns) - min(columns) + 1) <= MAX_CELLS
