@@ -3,17 +3,14 @@ stamped per unit, written atomically, never over someone's file without ``--forc
 
 from __future__ import annotations
 
-import multiprocessing
-import os
-import sys
 from collections.abc import Callable, Iterable
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
 from campaign315.common.errors import WouldOverwrite
 from campaign315.common.files import safe_filename, write_atomically
+from campaign315.common.pool import Crashed, Pool, cores
 from campaign315.generate.stamp import PLACEHOLDER, stamp, with_custom_properties
 from campaign315.spec.campaign import AttachmentKey, Campaign, Unit
 from campaign315.spec.forms import Identity, form_filename
@@ -74,21 +71,27 @@ def generate_forms(
         key: blank_template(campaign, *key, templates_dir)
         for key in dict.fromkeys((form.attachment, form.format) for form in planned)
     }
-    if len(planned) < PARALLEL_FROM or sys.platform != "linux":
+    if len(planned) < PARALLEL_FROM:
         for form in planned:
             _write_copy(form)
             advance(form)
         return [form.path for form in planned]
-    # Many forms: stamping and writing run on every core; forked workers inherit the renders.
-    context = multiprocessing.get_context("fork")
-    with ProcessPoolExecutor(os.cpu_count() or 1, mp_context=context) as pool:
-        for form in zip(planned, pool.map(_write_copy, planned, chunksize=32), strict=True):
-            advance(form[0])
+    # Many forms: stamping and writing run on every core (c315's one pool); workers inherit the renders.
+    with Pool(_write_copy, cores(), setup=_use_templates, setup_args=(_templates,)) as pool:
+        for form, done in pool.map(planned):
+            if isinstance(done, Crashed):
+                raise OSError(f"写入 {form.path} 时工作进程异常退出（{done.cause}）")
+            advance(form)
     return [form.path for form in planned]
 
 
 PARALLEL_FROM = 200
 _templates: dict[tuple[AttachmentKey, Format], bytes] = {}
+
+
+def _use_templates(templates: dict[tuple[AttachmentKey, Format], bytes]) -> None:
+    global _templates
+    _templates = templates  # a spawned worker (not Linux) starts without the renders
 
 
 def _write_copy(form: PlannedForm) -> None:
