@@ -18,7 +18,6 @@ import io
 import json
 import os
 import shutil
-import sqlite3
 import statistics
 import subprocess
 import sys
@@ -32,9 +31,11 @@ from campaign315.generate.forms import blank_template, generate_forms, plan_form
 from campaign315.generate.stamp import stamp
 from campaign315.intake.ingest import ingest
 from campaign315.reports.summary import summarise
-from campaign315.spec.forms import RosterLayout, StatsLayout
+from campaign315.spec.forms import ActivityStats, RosterLayout, StatsLayout, StatsLine
+from campaign315.spec.location import Location
+from campaign315.spec.problems import Code, problem
 from campaign315.spec.workspace import Workspace
-from campaign315.store import open_store
+from campaign315.store import NewReturn, open_store
 
 REPEATS = 3
 
@@ -87,7 +88,7 @@ def run(work: Path, units: int, stored: int, rss_files: list[int]) -> list[dict]
         low = median_of(lambda g=group, f=bound_fn: timed_each(g, f))
         rows.append(row(label, per, bound_name, low, target=target, n=len(group)))
 
-    # summary over many stored returns (inserted directly).
+    # summary over many stored returns (recorded directly, without files).
     store_dir = work / "big-store"
     fill_store(campaign, store_dir, stored)
     with open_store(store_dir) as store:
@@ -178,23 +179,21 @@ def make_returns(campaign, templates_dir: Path, out: Path, formats=("xlsx", "doc
 
 
 def fill_store(campaign, directory: Path, count: int) -> None:
-    """``count`` accepted stats returns spread over the campaign's units, inserted directly."""
-    open_store(directory).close()
-    db = sqlite3.connect(directory / "c315.sqlite")
+    """``count`` accepted stats returns spread over the campaign's units, each with one warning,
+    recorded through the store's interface (no archive files: only the summary reads them)."""
     units = [u.name for u in campaign.units]
     received = campaign.due_at("stats") - dt.timedelta(days=1)
     keys = [item.key for item in campaign.attachments.stats.items]
-    with db:
-        db.executemany(
-            "INSERT INTO returns (id, campaign, sha256, filename, source_path, archive_path, unit, attachment, outcome,"
-            " received_at, received_ts, errors, warnings, ingested_at) VALUES (?, ?, ?, ?, '', '', ?, 'stats', 'accepted', ?, ?, 0, 1, '')",
-            [(i + 1, campaign.id, f"{i:064x}", f"f{i}.xlsx", units[i % len(units)],
-              (received + dt.timedelta(seconds=i)).isoformat(), (received + dt.timedelta(seconds=i)).timestamp()) for i in range(count)],
-        )
-        db.executemany("INSERT INTO stats_lines VALUES (?, ?, ?, '', '', 'D5')",
-                       [(i + 1, key, i % 7) for i in range(count) for key in keys])
-        db.executemany("INSERT INTO problems VALUES (?, 0, 'warning', 'quantity-empty', 'D6', '', 'x')", [(i + 1,) for i in range(count)])
-    db.close()
+    cell = Location.cell("统计表", 5, 4)
+    warning = problem(Code.QUANTITY_EMPTY, Location.cell("统计表", 6, 4))
+    forms = [ActivityStats(unit="", lines=[StatsLine(key=key, quantity=n, cell=cell) for key in keys]) for n in range(7)]
+    with open_store(directory) as store:
+        for i in range(count):
+            store.record(NewReturn(
+                campaign=campaign.id, sha256=f"{i:064x}", filename=f"f{i}.xlsx", source_path="", archive_key="",
+                unit=units[i % len(units)], attachment="stats", outcome="accepted",
+                received_at=received + dt.timedelta(seconds=i), document_modified=None, problems=[warning],
+                form=forms[i % 7]))
 
 
 # --- measurements -----------------------------------------------------------------------------
@@ -265,7 +264,7 @@ def peak_rss(work: Path, workspace: Workspace, files: list[Path]) -> dict:
     store_dir = work / f"rss-store-{len(files)}"
     code = (
         "import resource, sys, datetime as dt; from pathlib import Path\n"
-        "from campaign315.spec.campaign import Workspace; from campaign315.intake.ingest import ingest; from campaign315.store import Store\n"
+        "from campaign315.spec.workspace import Workspace; from campaign315.intake.ingest import ingest; from campaign315.store import open_store\n"
         f"ws = Workspace({str(workspace.root)!r}); c = ws.campaign\n"
         f"files = [Path(p) for p in Path({str(listing)!r}).read_text(encoding='utf-8').splitlines()]\n"
         f"with open_store(Path({str(store_dir)!r})) as s: ingest(files, c, s, dt.datetime(2020, 3, 12, 10, tzinfo=c.tz))\n"

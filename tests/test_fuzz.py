@@ -41,7 +41,9 @@ from campaign315.store import Store, open_store
 EXAMPLES = int(os.environ.get("C315_FUZZ_EXAMPLES") or 0)
 RANDOM = bool(os.environ.get("C315_FUZZ_RANDOM"))
 KEEP = os.environ.get("C315_FUZZ_KEEP")
-EXAMPLE_SECONDS = 20
+EXAMPLE_SECONDS = 120
+"""After this long one example did not just take long: ingest hung."""
+CODES = frozenset(str(code) for code in Code)
 FILLER = {"filler": "张涛", "phone": "13682055679"}
 
 
@@ -104,7 +106,7 @@ def ingests_cleanly(data: bytes, name: str, landing: Path, store: Store) -> File
         result = ingest_file(path, CAMPAIGN, store)
     assert result.outcome in ("accepted", "rejected", "duplicate")
     for found in result.problems:
-        assert found.code in set(Code) and found.severity == Code(found.code).severity and found.message
+        assert found.code in CODES and found.severity == Code(found.code).severity and found.message
     errors = [p for p in result.problems if p.severity == "error"]
     if result.outcome == "rejected":
         assert errors
@@ -115,17 +117,17 @@ def ingests_cleanly(data: bytes, name: str, landing: Path, store: Store) -> File
             assert line.quantity is None or (type(line.quantity) is int and line.quantity >= 0), line
         for entry in store.roster_entries([record])[record]:
             assert entry.name.strip()
-    for archived in (store.archive.folder / result.sha256[:2]).glob(f"{result.sha256}*") if result.sha256 else ():
+    for archived in Path(store.where).rglob(f"{result.sha256}*") if result.sha256 else ():
         archived.unlink()  # the archive is not under test here, and a long run would fill the disk
     return result
 
 
 def stored(store: Store, sha256: str) -> int:
-    """The id of the accepted return with this SHA-256 (looked up directly: a long run holds
-    tens of thousands)."""
-    ((record, outcome),) = store.db.execute("SELECT id, outcome FROM returns WHERE sha256 = ?", (sha256,)).fetchall()
-    assert outcome == "accepted"
-    return record
+    """The id of the accepted return with this SHA-256, just recorded: received now, it is the
+    latest of its unit and form (asked that way: a long run holds tens of thousands)."""
+    (record,) = [r for r in store.latest_returns(CAMPAIGN.id, None) if r.sha256 == sha256]
+    assert record.outcome == "accepted"
+    return record.id
 
 
 # --- bytes -----------------------------------------------------------------------------------

@@ -85,7 +85,8 @@ def test_installed_c315_generates_forms_outside_the_checkout(installed, tmp_path
     elsewhere.mkdir()
     env = outside_env()
     where = run([installed / "bin" / "python", "-c",
-                 "import campaign315.common.files as c; print(c.__file__); print(c.shipped('data')); print(c.shipped('templates'))"],
+                 "import campaign315.spec.campaign as c; from campaign315.common.files import shipped; "
+                 "print(c.__file__); print(shipped('data')); print(shipped('templates'))"],
                 cwd=elsewhere, env=env).stdout.split()
     assert all(Path(line).is_relative_to(installed) for line in where), where
     assert not any(Path(line).is_relative_to(CHECKOUT) for line in where), where

@@ -9,7 +9,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
+from conftest import cli_runner
 
 from campaign315.cli import app
 from campaign315.common.files import safe_filename, shipped
@@ -30,9 +30,7 @@ def forms(tmp_path_factory) -> Path:
         pytest.skip("LibreOffice (soffice) is not on PATH: printed page count not checked")
     out = tmp_path_factory.mktemp("print") / "forms"
     workspace = tmp_path_factory.mktemp("empty-workspace")
-    result = CliRunner().invoke(
-        app, ["generate-forms", "--out", str(out), "-d", UNIT, "-w", str(workspace)], env={"COLUMNS": "200"}
-    )
+    result = cli_runner().invoke(app, ["generate-forms", "--out", str(out), "-d", UNIT, "-w", str(workspace)])
     assert result.exit_code == 0, result.output
     return out
 

@@ -42,8 +42,10 @@ def test_archive_holds_the_exact_bytes_keyed_by_sha256_and_the_original_is_untou
     sha256 = hashlib.sha256(before).hexdigest()
     assert result.sha256 == sha256
     stored = kept.by_sha(sha256)
-    assert kept.store.archive.is_key_of(stored.archive_key, sha256)
-    assert kept.store.archive.read(stored.archive_key) == before
+    archive = kept.store.archive
+    assert archive.is_key_of(stored.archive_key, sha256)
+    assert archive.read(stored.archive_key) == before
+    assert archive.digest(stored.archive_key) == sha256
     assert path.read_bytes() == before
     assert path.stat().st_mtime_ns == stat.st_mtime_ns
     assert (stored.filename, stored.source_path) == (path.name, str(path.absolute()))

@@ -15,6 +15,7 @@ batches: every return recorded is whole, the rest are recorded by running the sa
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import glob
 import hashlib
 import os
@@ -407,4 +408,6 @@ def _os_reason(exc: OSError) -> str:
         return "文件不存在（可能是失效的快捷方式）"
     if isinstance(exc, _NotARegularFile):
         return "不是普通文件"
+    if exc.errno == errno.EIO:
+        return "读取时出错，可能是磁盘、U 盘或网络共享出了故障"
     return exc.strerror or type(exc).__name__

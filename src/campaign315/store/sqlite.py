@@ -13,6 +13,7 @@ import contextlib
 import datetime as dt
 import os
 import re
+import shutil
 import sqlite3
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -29,6 +30,8 @@ from campaign315.store.records import ArchiveRecord, NewReturn, ReturnRows, Stor
 DATABASE = "c315.sqlite"
 LOCK_WAIT = "C315_LOCK_WAIT"
 """Seconds to wait for a database another process holds (default 60)."""
+FULL_BELOW = 1 << 20
+"""Free bytes below which an I/O error of the database is taken for a full disk."""
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS returns (
@@ -147,16 +150,16 @@ class SQLiteStore(Store):
         try:
             yield
         except sqlite3.DatabaseError as exc:  # OperationalError included
-            raise self._failure(str(exc)) or StoreProblem(
+            raise self._failure(str(exc), getattr(exc, "sqlite_errorname", "")) or StoreProblem(
                 f"数据库 {self.directory / DATABASE} 无法使用（{exc}）。收到的原件都在存档里，没有丢失。"
                 f"请运行 c315 verify 检查；如数据库已损坏，请用备份恢复。") from None
         except OSError as exc:
             raise os_failure(exc, f"工作目录的数据文件夹 {self.directory}") or exc from None
 
-    def _failure(self, text: str) -> StoreProblem | None:
+    def _failure(self, text: str, name: str = "") -> StoreProblem | None:
         database = self.directory / DATABASE
         text = text.lower()
-        if "full" in text:
+        if "full" in text or (name.startswith("SQLITE_IOERR") and self._disk_full()):
             return StoreProblem(f"磁盘已满，无法写入数据库 {database}。{NOTHING_LOST}。请腾出磁盘空间后{RERUN}。")
         if "locked" in text or "busy" in text:
             return StoreProblem(
@@ -167,6 +170,14 @@ class SQLiteStore(Store):
                 f"没有权限写入数据库 {database}（文件夹只读或属于其他用户）。{NOTHING_LOST}。"
                 f"请换一个可写的工作目录（--workspace），或请管理员开放写权限后{RERUN}。")
         return None
+
+    def _disk_full(self) -> bool:
+        """Is the disk under the store (nearly) full? SQLite says "disk I/O error", not "full",
+        when it cannot grow its shared-memory file (``-shm``) on a full disk."""
+        try:
+            return shutil.disk_usage(self.directory).free < FULL_BELOW
+        except OSError:
+            return False
 
     # --- checks ---
 

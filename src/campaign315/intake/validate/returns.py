@@ -257,7 +257,7 @@ def _roster_headers(spec: RosterSpec) -> tuple[str, ...]:
 def read_roster(located: Located, spec: RosterSpec, staffing: Staffing, unit: Unit | None, unit_name: str, problems: list[Problem]) -> DutyRoster:
     columns = [located.columns[label] for label in _roster_headers(spec)]
     entries: list[RosterEntry] = []
-    seen: dict[str, str] = {}
+    seen: dict[str, Location] = {}
     for row in located.body:
         if all(row.is_empty_at(c) for c in columns[1:]):  # no one on this line (a date alone is not a person)
             continue
