@@ -414,7 +414,6 @@ def codes(problems) -> list[str]:
     return [p["code"] if isinstance(p, dict) else p.code for p in problems]
 
 
-def located(problems) -> set[tuple[str, Location | str]]:
-    """{(code, location)} of a list of problems: a :class:`Location` for Problem records, the
-    location as shown for dicts from ``--json``."""
-    return {(p["code"], p["location"]) if isinstance(p, dict) else (p.code, p.location) for p in problems}
+def located(problems) -> set[tuple[str, str]]:
+    """{(code, location as shown)} of a list of problems (dicts from ``--json``, or Problem records)."""
+    return {(p["code"], p["location"]) if isinstance(p, dict) else (p.code, str(p.location)) for p in problems}
