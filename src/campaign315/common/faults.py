@@ -29,9 +29,9 @@ The points:
 The actions: ``kill`` (SIGKILL the whole ingest, as a power cut or the task manager would),
 ``pause`` (wait for a signal), ``no-space`` (raise ENOSPC), ``abort`` (``os.abort()`` in the
 process that reached the point, as a native library does on a fatal error), ``exhaust``
-(allocate until the allocator refuses — a worker's ``RLIMIT_AS`` — then abort, as Rust does when
-an allocation fails; it gives up without aborting past 64 GiB, so a missing limit shows as a
-file that was *not* rejected, not as a machine out of memory).
+(map memory until the system refuses — a worker's ``RLIMIT_AS`` — then abort, as Rust does when
+an allocation fails; it gives up without aborting past 64 GiB of untouched maps, so a missing
+limit shows as a file that was *not* rejected, never as a machine out of memory).
 """
 
 from __future__ import annotations
@@ -97,10 +97,14 @@ def reached(point: str, name: str | None = None) -> None:
 
 
 def _exhaust() -> None:
+    import mmap
+
     hoard = []
-    try:
-        for _ in range(64 * 16):  # 64 GiB in 64 MiB pieces (never touched: address space, not memory)
-            hoard.append(bytearray(64 << 20))
-    except MemoryError:
-        hoard.clear()
+    try:  # 64 GiB in 64 MiB maps, never touched: address space (what RLIMIT_AS counts), not memory
+        for _ in range(64 * 16):
+            hoard.append(mmap.mmap(-1, 64 << 20))
+    except (MemoryError, OSError):
         os.abort()
+    finally:
+        for piece in hoard:
+            piece.close()

@@ -234,6 +234,7 @@ class Pool:
 def _serve(connection: Connection, work, setup, setup_args, memory_limit: int | None, parent: int) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group: the parent answers it
     _end_with(parent)
+    _die_quietly()
     if memory_limit:
         _limit_memory(memory_limit)
     if setup is not None:
@@ -271,6 +272,20 @@ def _end_with(parent: int) -> None:
         return
     if os.getppid() != parent:  # it was gone before the signal was asked for
         os._exit(1)
+
+
+def _die_quietly() -> None:
+    """A worker that dies says nothing on the collector's terminal and leaves no core file (which
+    would hold a returned file's contents): the pool reports the task as crashed instead."""
+    import faulthandler
+
+    faulthandler.disable()
+    try:
+        import resource
+
+        resource.setrlimit(resource.RLIMIT_CORE, (0, resource.getrlimit(resource.RLIMIT_CORE)[1]))
+    except (ImportError, OSError, ValueError):
+        pass
 
 
 def _limit_memory(extra: int) -> None:

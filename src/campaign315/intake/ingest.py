@@ -41,6 +41,8 @@ BATCH_FILES = 64
 """Returns recorded in one transaction, at most."""
 BATCH_SECONDS = 0.25
 """How long a result may wait to be recorded (and shown) while its batch fills."""
+PARALLEL_FROM = 32
+"""From this many files on, one worker per core reads them; below, one worker does."""
 WORKER_MEMORY = 1 << 30
 """Address space a reading worker may take beyond what it starts with: a file that makes a reader
 allocate more is a crashed reader (``reader-crashed``), not a machine out of memory."""
@@ -363,7 +365,7 @@ def _each_in_pool(files, campaign, store, received_at, workers) -> Iterator[File
     import campaign315.intake.read.xlsx  # noqa: F401
     import campaign315.intake.validate.returns  # noqa: F401
 
-    workers = workers or min(cores(), max(1, len(files) // 16))
+    workers = workers or (cores() if len(files) >= PARALLEL_FROM else 1)
     archive = store.archive if store is not None else None
     batch: list[Examined] = []
     started = 0.0
