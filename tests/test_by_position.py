@@ -160,7 +160,8 @@ def _typed_texts() -> list[object]:
               *stats.filler_labels, *(f"{label}：" for label in stats.filler_labels)]
     items = [text for item in stats.items for text in (item.category, item.label, item.unit) if text]
     return [*labels, *items, "", " ", "３场", "填报人：李明", "⼈", "填报", "人", "张  涛", "13612345678", "同上",
-            "其他", "办公室", "不存在的科", 3.0, 0.0, -1.0, 2.5, 12.0, dt.datetime(2020, 3, 14), True]
+            "其他", "办公室", "不存在的科", 3.0, 0.0, -0.0, -1.0, 2.5, 12.0, 1e9, 1e9 + 1, float("inf"), float("nan"),
+            dt.datetime(2020, 3, 14), True, 7]
 
 
 TEXTS = _typed_texts()
@@ -219,3 +220,17 @@ def test_text_typed_into_the_open_cells_keeps_the_positional_path_exact(packages
     spells_filler = any("填报人" in str(value).replace(" ", "") for r in body for value in grid[r - 1])
     if not spells_filler and all("⼈" not in str(value) for r in body for value in grid[r - 1]):
         assert taken
+
+
+OPEN_CELLS = {"stats": [(3, 2), (5, 4), (14, 5), (22, 2), (22, 4), (23, 2), (23, 5)],
+              "roster": [(3, 2), (5, 1), (6, 2), (7, 3), (8, 5), (15, 2), (15, 4)]}
+
+
+@pytest.mark.parametrize("name", ["stats", "roster"])
+@pytest.mark.parametrize("value", TEXTS, ids=[repr(v) for v in TEXTS])
+def test_every_kind_of_value_in_each_open_cell_reads_the_same_both_ways(packages, monkeypatch, name, value):
+    for row, column in OPEN_CELLS[name]:
+        grid = grid_of(packages[name])
+        grid[row - 1][column - 1] = value
+        fast, searched, _taken = both_ways(edited(packages[name], grid), monkeypatch)
+        same(fast, searched)

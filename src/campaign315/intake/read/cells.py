@@ -131,6 +131,16 @@ class Row:
             made = self._cells[index] = Cell(self.value_at(index), self.start.at_column(index + 1), formula)
         return made
 
+    def raw_at(self, index: int) -> object:
+        """The value as the reader gave it ("" for an empty sheet cell), without making the cell."""
+        if not 0 <= index < len(self._values):
+            return None if self._given else ""
+        return self._values[index]
+
+    def location_at(self, index: int) -> Location:
+        """``cell(index).location``, without making the cell."""
+        return self.start.at_column(index + 1)
+
     def value_at(self, index: int) -> object:
         """``cell(index).value``, without making the cell."""
         if not 0 <= index < len(self._values):

@@ -26,6 +26,7 @@ from campaign315.spec.forms import (
     StatsLayout,
     footer_text,
 )
+from campaign315.spec.location import Location
 
 _COLON = re.compile(r"^[:：\s]+")
 
@@ -129,6 +130,36 @@ class _Frame:
         self.filler_chars = frozenset(self.filler_key)
         self.usable = self._usable(header)
         self.title_row = 1 if self.title_key in squash(self.fixed.get((1, 1), "")) else TITLE_ROW
+        # 填报部门 and the footer: a label in a locked cell, what was typed in the open cell after it.
+        self.filler_col = ord(layout.filler_cell[0]) - 64
+        self.phone_col = ord(layout.filler_phone_cell[0]) - 64
+        self.phone_label_col = self.phone_col - 1
+        self.phone_key = squash(spec.filler_labels[1])
+        self.phone_chars = frozenset(self.phone_key)
+        self.by_position = self.usable and self._labels_then_values(inputs)
+
+    def _labels_then_values(self, inputs: set[tuple[int, int]]) -> bool:
+        """Whether :func:`labelled_cell` finds 填报部门, 填报人 and 联系电话 in their locked cells with
+        nothing after the label there, so what they name is the open cell beside them (or, left
+        empty, nothing): then the reader takes those cells by position."""
+        spec, footer = self.spec, self.footer_row
+        unit_key = squash(UNIT_FIELD_LABEL)
+
+        def bare(where: tuple[int, int], label: str) -> bool:  # the label alone in its cell
+            text = self.fixed.get(where, "")
+            return squash(label) in squash(text) and not _after_label(fold(text), label).strip()
+
+        between = [(footer, c) for c in range(self.filler_col + 1, self.phone_label_col)]
+        return (
+            all(unit_key not in squash(self.fixed.get((r, 1), "")) for r in range(1, UNIT_ROW))
+            and bare((UNIT_ROW, 1), UNIT_FIELD_LABEL) and (UNIT_ROW, 2) in inputs
+            and all((UNIT_ROW, c) not in inputs and (UNIT_ROW, c) not in self.fixed for c in range(3, self.width + 1))
+            and bare((footer, 1), spec.filler_labels[0]) and self.phone_key not in squash(self.fixed.get((footer, 1), ""))
+            and self.filler_col == 2 and (footer, 2) in inputs
+            and all(where not in inputs and where not in self.fixed for where in between)
+            and bare((footer, self.phone_label_col), spec.filler_labels[1]) and (footer, self.phone_col) in inputs
+            and all((footer, c) not in inputs and (footer, c) not in self.fixed for c in range(self.phone_col + 1, self.width + 1))
+        )
 
     def _usable(self, header: list[str]) -> bool:
         """Whether finding this form by position gives what the label search gives, whatever was
@@ -183,14 +214,32 @@ def locate_generated(package: Package, campaign: Campaign, attachment: Attachmen
                     return None
     rows = sheet.rows
     footer_index = frame.footer_row - 1
-    tail = rows[footer_index:]
-    spec = frame.spec
-    return Located(
-        attachment, sheet, rows[frame.title_row - 1].cell(0), labelled_cell(rows[:HEADER_ROW - 1], UNIT_FIELD_LABEL),
-        dict(frame.columns), rows[HEADER_ROW:footer_index],
-        {"filler": labelled_cell(tail, spec.filler_labels[0], stop=spec.filler_labels[1]),
-         "filler_phone": labelled_cell(tail, spec.filler_labels[1])},
-        rows[HEADER_ROW - 1], as_generated=True)
+    footer = values[footer_index]
+    filler = footer[frame.filler_col - 1]
+    name = sheet.name
+    typed_filler = "" if filler == "" else squash(text_of(sheet_value(filler)))
+    if frame.by_position and frame.phone_chars.isdisjoint(typed_filler):  # no 联系电话 typed before its label
+        unit = _typed(values, name, UNIT_ROW, 1, 2)
+        footer_cells = {"filler": _typed(values, name, frame.footer_row, 1, frame.filler_col),
+                        "filler_phone": _typed(values, name, frame.footer_row, frame.phone_label_col, frame.phone_col)}
+    else:
+        tail = rows[footer_index:]
+        spec = frame.spec
+        unit = labelled_cell(rows[:HEADER_ROW - 1], UNIT_FIELD_LABEL)
+        footer_cells = {"filler": labelled_cell(tail, spec.filler_labels[0], stop=spec.filler_labels[1]),
+                        "filler_phone": labelled_cell(tail, spec.filler_labels[1])}
+    title = Cell(sheet_value(values[frame.title_row - 1][0]), Location.cell(name, frame.title_row, 1))
+    return Located(attachment, sheet, title, unit, dict(frame.columns), rows[HEADER_ROW:footer_index], footer_cells,
+                   rows[HEADER_ROW - 1], as_generated=True)
+
+
+def _typed(values: list[list[object]], sheet: str, row: int, label_column: int, column: int) -> Cell:
+    """What :func:`labelled_cell` gives for a label alone in its cell with an open cell after it:
+    the open cell, or — left empty — a cell with nothing, where the label is."""
+    value = sheet_value(values[row - 1][column - 1])
+    if value is None or (value.__class__ is str and not value.strip()) or not text_of(value).strip():
+        return Cell(None, Location.cell(sheet, row, label_column))
+    return Cell(value, Location.cell(sheet, row, column))
 
 
 # --- by label ----------------------------------------------------------------------------------------

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from campaign315.common.text import squash
+from campaign315.common.text import squash, visible
 from campaign315.intake.read.cells import Package
 from campaign315.intake.read.locate import Located, locate, locate_generated
 from campaign315.intake.validate.values import (
+    LARGEST_QUANTITY,
     is_same_as_above,
     read_duty_date,
     read_name,
@@ -182,7 +183,8 @@ def read_stats(located: Located, spec: StatsSpec, unit_name: str, problems: list
     # Each row named by its category (carried down a merged cell) and label. Where the form is as
     # generated, its locked cells already say which item each row is: only typed item cells are read.
     named, category = [], ""
-    if located.as_generated and keys.placed is not None and len(located.body) == len(spec.items):
+    as_generated = located.as_generated and keys.placed is not None and len(located.body) == len(spec.items)
+    if as_generated:
         for row, (category, label, item) in zip(located.body, keys.placed, strict=True):
             if label is None:
                 label = row.squashed_at(label_col)
@@ -216,6 +218,11 @@ def read_stats(located: Located, spec: StatsSpec, unit_name: str, problems: list
         if order[item.key] < last_index:
             problems.append(problem(Code.ITEM_REORDERED, row.cell(label_col).location, item.title))
         last_index = max(last_index, order[item.key])
+        if as_generated:
+            line = _line_as_generated(row, item, label_col, unit_col, quantity_col, remark_col, problems)
+            if line is not None:
+                lines[item.key], item_locations[item.key] = line, line.cell
+                continue
         if row.value_at(unit_col) != item.unit and row.squashed_at(unit_col) != keys.units[item.key]:
             problems.append(problem(Code.UNIT_LABEL_CHANGED, row.cell(unit_col).location, row.text_at(unit_col).strip(), item.title))
         quantity_cell, remark_cell = row.cell(quantity_col), row.cell(remark_col)
@@ -245,6 +252,27 @@ def read_stats(located: Located, spec: StatsSpec, unit_name: str, problems: list
                 problems.append(problem(Code.PARTICIPANTS_WITHOUT_ACTIVITY, item_locations[item.key], line.quantity))
     filler, filler_phone = _footer(located, problems)
     return ActivityStats(unit=unit_name, lines=[lines[i.key] for i in spec.items if i.key in lines], filler=filler, filler_phone=filler_phone)
+
+
+def _line_as_generated(row, item: StatsItem, label_col: int, unit_col: int, quantity_col: int, remark_col: int,
+                       problems: list[Problem]) -> StatsLine | None:
+    """A row of the generated form read from its raw values in the common case — its unit as
+    generated, a whole number from 0 up, text or nothing as the remark — exactly as the general
+    reading would read it; None for anything else (the general reading then does)."""
+    quantity, remark = row.raw_at(quantity_col), row.raw_at(remark_col)
+    if (row.raw_at(unit_col) != item.unit or quantity.__class__ is not float or not quantity.is_integer()
+            or not 0 <= quantity <= LARGEST_QUANTITY or remark.__class__ is not str):
+        return None
+    label = ""
+    if item.free and not item.label:
+        typed = row.raw_at(label_col)
+        if typed.__class__ is not str:
+            return None
+        label = visible(typed)
+    line = StatsLine(key=item.key, quantity=int(quantity), remark=visible(remark), label=label, cell=row.location_at(quantity_col))
+    if item.free and line.quantity and not line.remark and not line.label:
+        problems.append(problem(Code.OTHER_WITHOUT_REMARK, row.location_at(remark_col), line.quantity))
+    return line
 
 
 # --- 附件1 ---------------------------------------------------------------------------------
