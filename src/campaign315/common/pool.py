@@ -23,11 +23,12 @@ import collections
 import contextlib
 import multiprocessing
 import os
+import selectors
 import signal
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from multiprocessing.connection import Connection, wait
+from multiprocessing.connection import Connection
 from typing import Any
 
 from campaign315.common.errors import C315Error
@@ -90,13 +91,14 @@ class Pool:
     when it starts; past it, allocations fail in the worker alone. Use as a context manager."""
 
     def __init__(self, work: Callable[[Any], Any], workers: int, *, setup: Callable[..., None] | None = None,
-                 setup_args: tuple = (), memory_limit: int | None = None, queue: int = 2):
+                 setup_args: tuple = (), memory_limit: int | None = None, queue: int = 8):
         self.work, self.setup, self.setup_args = work, setup, setup_args
         self.size, self.memory_limit, self.queue = max(1, workers), memory_limit, max(1, queue)
         # fork: workers start in milliseconds with every module already loaded. c315 runs no
         # threads (its progress bar refreshes from the main loop), so forking is safe.
         self._context = multiprocessing.get_context("fork" if sys.platform == "linux" else "spawn")
         self._workers: list[_Worker] = []
+        self._selector = selectors.DefaultSelector()  # each worker's pipe and its end, registered once
 
     def __enter__(self) -> Pool:
         return self
@@ -115,6 +117,8 @@ class Pool:
         theirs.close()
         worker = _Worker(process, mine)
         self._workers.append(worker)
+        self._selector.register(mine, selectors.EVENT_READ, worker)
+        self._selector.register(process.sentinel, selectors.EVENT_READ, worker)
         return worker
 
     def close(self, finished: bool = True) -> None:
@@ -130,8 +134,15 @@ class Pool:
             if worker.process.is_alive():
                 worker.process.kill()
                 worker.process.join()
-            worker.connection.close()
+            self._forget(worker)
         self._workers = []
+        self._selector.close()
+
+    def _forget(self, worker: _Worker) -> None:
+        for handle in (worker.connection, worker.process.sentinel):
+            with contextlib.suppress(KeyError, ValueError):
+                self._selector.unregister(handle)
+        worker.connection.close()
 
     # --- tasks ---
 
@@ -148,26 +159,32 @@ class Pool:
         counter = self._turn = 0
         exhausted = False
         while True:
-            # Hand out tasks while there is room: a few per worker, and a bounded number not yet yielded.
+            # Hand out tasks while there is room: a few per worker (in one message), and a bounded
+            # number not yet yielded.
             while True:
-                if not self._waiting:
-                    if exhausted or len(self._given) >= window:
-                        break
-                    try:
-                        self._given[counter] = next(source)
-                    except StopIteration:
-                        exhausted = True
-                        break
-                    self._waiting.append(counter)
-                    counter += 1
                 worker = self._least_busy()
                 if worker is None:
                     break
-                index = self._waiting.popleft()
-                worker.tasks.append(index)
-                # If it died, that is found when results are collected, and this task handed out again.
+                handed = []
+                while len(worker.tasks) + len(handed) < self.queue:
+                    if not self._waiting:
+                        if exhausted or len(self._given) >= window:
+                            break
+                        try:
+                            self._given[counter] = next(source)
+                        except StopIteration:
+                            exhausted = True
+                            break
+                        self._waiting.append(counter)
+                        counter += 1
+                    index = self._waiting.popleft()
+                    handed.append((index, self._given[index]))
+                if not handed:
+                    break
+                worker.tasks.extend(index for index, _ in handed)
+                # If it died, that is found when results are collected, and these tasks handed out again.
                 with contextlib.suppress(OSError):
-                    worker.connection.send((index, self._given[index]))
+                    worker.connection.send(handed)
             if self._turn in self._done:
                 result = self._done.pop(self._turn)
                 task = self._given.pop(self._turn)
@@ -189,21 +206,19 @@ class Pool:
 
     def _collect(self, idle: float | None) -> bool:
         """Wait for results or a worker's death; False when ``idle`` seconds passed with neither."""
-        by_handle: dict[Any, _Worker] = {}
-        for worker in self._workers:
-            by_handle[worker.connection] = worker
-            by_handle[worker.process.sentinel] = worker
-        ready = wait(list(by_handle), timeout=idle)
-        for worker in {id(by_handle[handle]): by_handle[handle] for handle in ready}.values():
-            if not self._receive(worker):
+        ready = self._selector.select(idle)
+        ended = {id(key.data) for key, _events in ready if key.fileobj is key.data.process.sentinel}
+        for worker in {id(key.data): key.data for key, _events in ready}.values():
+            if not self._receive(worker) or id(worker) in ended:
                 self._bury(worker)
         return bool(ready)
 
     def _receive(self, worker: _Worker) -> bool:
-        """Every message the worker has sent; False when it is gone."""
+        """Every message the worker has sent; False when its pipe closed (it is gone)."""
+        connection = worker.connection
         try:
-            while worker.connection.poll():
-                message = worker.connection.recv()
+            while connection.poll():
+                message = connection.recv()
                 if message == _READY:
                     worker.ready = True
                     continue
@@ -212,14 +227,14 @@ class Pool:
                 self._done[index] = result
         except (EOFError, OSError):
             return False
-        return worker.process.is_alive()
+        return True
 
     def _bury(self, worker: _Worker) -> None:
         """A worker died: the task it was doing crashed; the ones queued behind it (never started)
         go back to be handed out again; a new worker takes its place when one is needed."""
         worker.process.join()
         self._workers.remove(worker)
-        worker.connection.close()
+        self._forget(worker)
         if not worker.ready:
             raise WorkersFailed(f"无法启动工作进程（{Crashed(worker.process.exitcode).cause}）。请检查内存是否充足后重试。")
         if worker.tasks:
@@ -247,15 +262,15 @@ def _serve(connection: Connection, work, setup, setup_args, memory_limit: int | 
             return
         if message is None:
             return
-        index, task = message
-        try:
-            result = work(task)
-        except BaseException as exc:  # carried back and raised where the results are read
-            result = _Failed(exc)
-        try:
-            connection.send((index, result))
-        except (TypeError, AttributeError, ValueError) as exc:  # a result or error pickle refuses
-            connection.send((index, _Failed(RuntimeError(f"{type(exc).__name__}: {exc}"))))
+        for index, task in message:
+            try:
+                result = work(task)
+            except BaseException as exc:  # carried back and raised where the results are read
+                result = _Failed(exc)
+            try:
+                connection.send((index, result))
+            except (TypeError, AttributeError, ValueError) as exc:  # a result or error pickle refuses
+                connection.send((index, _Failed(RuntimeError(f"{type(exc).__name__}: {exc}"))))
 
 
 def _end_with(parent: int) -> None:

@@ -111,6 +111,14 @@ class Row:
         self._formulas = formulas
         self._cells: dict[int, Cell] = dict(enumerate(cells)) if cells is not None else {}
 
+    @classmethod
+    def _of_sheet(cls, sheet: str, number: int, values: Sequence[object], formulas: dict[int, str] | None) -> Row:
+        """A sheet's row from the reader's values (made for every row read: kept to the minimum)."""
+        row = cls.__new__(cls)
+        row.start, row.table, row.number = tuple.__new__(Location, ("cell", sheet, 0, number, 1)), None, number
+        row._given, row._values, row._formulas, row._cells = False, values, formulas, {}
+        return row
+
     def __repr__(self) -> str:
         return f"Row(number={self.number}, start={self.start!r}, values={[self.value_at(i) for i in range(len(self))]!r})"
 
@@ -200,8 +208,7 @@ class _GridRows(Sequence):
             number = index + 1
             formulas = {column - 1: formula for (r, column), formula in self.formulas.items() if r == number} \
                 if self.formulas else None
-            start = tuple.__new__(Location, ("cell", self.name, 0, number, 1))
-            row = self._made[index] = Row(None, start, number=number, values=self.values[index], formulas=formulas)
+            row = self._made[index] = Row._of_sheet(self.name, number, self.values[index], formulas)
         return row
 
     def __iter__(self) -> Iterator[Row]:

@@ -54,7 +54,7 @@ def read_part(zf: zipfile.ZipFile, name: str) -> bytes | None:
 def _checked(name: str, data: bytes) -> bytes:
     if len(data) > MAX_XML_PART_BYTES:
         raise Unreadable(Code.FILE_UNSAFE, f"部件 {name} 解压后超过上限")
-    if b"<!DOCTYPE" in data[:4096] or b"<!ENTITY" in data[:65536]:
+    if data.find(b"<!DOCTYPE", 0, 4096) >= 0 or data.find(b"<!ENTITY", 0, 65536) >= 0:
         raise Unreadable(Code.FILE_UNSAFE, f"部件 {name} 含有 DOCTYPE/实体声明")
     return data
 
@@ -111,9 +111,10 @@ class ZipPackage:
             return None
         name_length, extra_length = fields[zipfile._FH_FILENAME_LENGTH], fields[zipfile._FH_EXTRA_FIELD_LENGTH]
         name_start = start + _LOCAL_HEADER.size
-        try:  # decoded as zipfile decodes it, by the local header's own flag
-            local_name = self.data[name_start:name_start + name_length].decode(
-                "utf-8" if fields[zipfile._FH_GENERAL_PURPOSE_FLAG_BITS] & 0x800 else "cp437")
+        raw_name = self.data[name_start:name_start + name_length]
+        try:  # decoded as zipfile decodes it, by the local header's own flag (ASCII reads alike either way)
+            local_name = raw_name.decode("ascii" if raw_name.isascii() else
+                                         "utf-8" if fields[zipfile._FH_GENERAL_PURPOSE_FLAG_BITS] & 0x800 else "cp437")
         except UnicodeDecodeError:
             return None
         if local_name != info.orig_filename:
