@@ -22,7 +22,7 @@ import os
 import re
 import stat
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, NamedTuple
@@ -85,25 +85,29 @@ class FileResult:
         return sum(not p.is_error for p in self.problems)
 
 
-def is_litter(path: Path) -> bool:
-    name = path.name.lower()
+def is_litter(path: Path | str) -> bool:
+    name = os.path.basename(path).lower()
     return name in _LITTER_NAMES or name.startswith(_LITTER_PREFIXES)
 
 
-def expand_paths(arguments: Iterable[str]) -> tuple[list[Path], list[Path]]:
+def expand_paths(arguments: Iterable[str]) -> tuple[list[str], list[str]]:
     """Files to ingest and litter skipped, from files, folders (walked) and glob patterns —
-    expanded here too, since Windows shells do not. A name that matches nothing is a usage error."""
-    files: list[Path] = []
-    skipped: list[Path] = []
+    expanded here too, since Windows shells do not. A name that matches nothing is a usage error.
+
+    Paths are kept as text, not :class:`~pathlib.Path` objects: a folder of ten thousand returns
+    is a list of ten thousand strings (a third of the memory), made into a Path by the worker
+    that reads each."""
+    arguments = list(arguments)
+    files: list[str] = []
+    skipped: list[str] = []
     missing: list[str] = []
     for argument in arguments:
-        path = Path(argument)
-        if path.is_dir():
-            candidates = sorted(_walk(path))
-        elif path.exists() or path.is_symlink():
-            candidates = [path]
+        if os.path.isdir(argument):
+            candidates = sorted(_walk(argument))
+        elif os.path.lexists(argument):
+            candidates = [argument]
         elif glob.has_magic(argument):
-            candidates = sorted(Path(p) for p in glob.glob(argument, recursive=True) if Path(p).is_file())
+            candidates = sorted(p for p in glob.glob(argument, recursive=True) if os.path.isfile(p))
             if not candidates:
                 missing.append(argument)
         else:
@@ -117,21 +121,23 @@ def expand_paths(arguments: Iterable[str]) -> tuple[list[Path], list[Path]]:
         where = "、".join(str(argument) for argument in arguments)
         litter = f"（只有 {len(skipped)} 个临时文件或系统文件，已跳过）" if skipped else ""
         raise UsageError(f"在 {where} 里没有找到任何文件{litter}，没有收到任何报表。请检查文件夹是否选对了。")
-    seen: set[Path] = set()
+    if len(arguments) == 1 and not glob.has_magic(arguments[0]):  # one file, or one folder walked without
+        return files, skipped                                           # following links: no file twice
+    seen: set[str] = set()
     unique = []
     for file in files:
-        key = file.resolve() if not file.is_symlink() else file.absolute()
+        key = str(Path(file).absolute()) if os.path.islink(file) else os.path.realpath(file)
         if key not in seen:
             seen.add(key)
             unique.append(file)
     return unique, skipped
 
 
-def _walk(folder: Path):
+def _walk(folder: str):
     """Every file below ``folder``; symbolic links to folders are not followed (no loops)."""
     for root, _dirs, names in os.walk(folder, followlinks=False):
         for name in names:
-            yield Path(root) / name
+            yield os.path.join(root, name)
 
 
 def parse_received_at(text: str, campaign: Campaign) -> dt.datetime:
@@ -156,7 +162,7 @@ class Examined(NamedTuple):
     rows: ReturnRows
 
 
-def ingest_file(path: Path, campaign: Campaign, store: Store | None, received_at: dt.datetime | None = None) -> FileResult:
+def ingest_file(path: Path | str, campaign: Campaign, store: Store | None, received_at: dt.datetime | None = None) -> FileResult:
     """Archive, read, identify, validate and (unless ``store`` is None: a dry run) record one file,
     in this process. (:func:`ingest` reads in worker processes, so a reader crash costs one file.)"""
     archive = store.archive if store is not None else None
@@ -165,7 +171,7 @@ def ingest_file(path: Path, campaign: Campaign, store: Store | None, received_at
     return result
 
 
-def _examine(path: Path, campaign: Campaign, archive: Archive | None, received_at: dt.datetime | None,
+def _examine(path: Path | str, campaign: Campaign, archive: Archive | None, received_at: dt.datetime | None,
              known: Callable[[str], bool] | None = None, crashed: Crashed | None = None) -> Examined:
     """Read the bytes once, archive them (unless a dry run), then read and validate them — unless
     ``known`` says the identical file was recorded before (it is not parsed again), or ``crashed``
@@ -174,6 +180,7 @@ def _examine(path: Path, campaign: Campaign, archive: Archive | None, received_a
     from campaign315.intake.read.zipparts import Unreadable
     from campaign315.intake.validate.returns import Examination, examine
 
+    path = Path(path)
     name = shown(path.name)
     whole = Location.file(name)
     try:
@@ -321,7 +328,7 @@ def _record(batch: list[Examined], store: Store | None) -> list[FileResult]:
 
 
 def ingest(
-    files: list[Path],
+    files: Sequence[Path | str],
     campaign: Campaign,
     store: Store | None,
     received_at: dt.datetime | None = None,
@@ -338,7 +345,7 @@ def ingest(
 
 
 def each_ingested(
-    files: list[Path],
+    files: Sequence[Path | str],
     campaign: Campaign,
     store: Store | None,
     received_at: dt.datetime | None = None,
@@ -395,7 +402,7 @@ def _worker_start(campaign: Campaign, archive: Archive | None, received_at: dt.d
     _worker_args = (campaign, archive, received_at)
 
 
-def _examine_in_worker(path: Path) -> Examined:
+def _examine_in_worker(path: Path | str) -> Examined:
     """In a worker: the file's bytes, archived, and its examination — everything but the record."""
     campaign, archive, received_at = _worker_args
     return _examine(path, campaign, archive, received_at)
