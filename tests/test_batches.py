@@ -31,7 +31,7 @@ def returns(tmp_path_factory) -> list[Path]:
 
 def test_a_batch_records_each_return_whole_and_each_file_once(returns, tmp_path):
     store = open_store(tmp_path / "store")
-    rows = [_examine(path, CAMPAIGN, store.archive, WHEN).rows for path in returns[:6]]
+    rows = [_examine(path, CAMPAIGN, store.archive, WHEN)[0].returns[0] for path in returns[:6]]
     refused = rows[4]._replace(lines=((rows[4].lines[0][0], -1, *rows[4].lines[0][2:]), *rows[4].lines[1:]))
     batch = [rows[0], rows[1], rows[0], rows[2], refused, rows[5]]  # the first file twice; one the schema refuses
     ids = store.record_rows(batch)

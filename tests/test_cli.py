@@ -8,7 +8,6 @@ workspace comes from runs its own ``cli_runner`` with the variable it needs."""
 from __future__ import annotations
 
 import filecmp
-import inspect
 import json
 import os
 import re
@@ -18,6 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from commands import every_command
 from conftest import cli_runner
 from openpyxl import load_workbook
 
@@ -38,44 +38,19 @@ def _in_a_folder_of_its_own(monkeypatch, tmp_path):
     monkeypatch.chdir(tmp_path)
 
 
-def walk_commands(typer_app, prefix: tuple[str, ...] = ()):
-    """(command path, help text) for every command, including those of sub-apps."""
-    for command in typer_app.registered_commands:
-        name = command.name or command.callback.__name__.replace("_", "-")
-        yield (*prefix, name), command.help or inspect.getdoc(command.callback) or ""
-    for group in typer_app.registered_groups:
-        yield from walk_commands(group.typer_instance, (*prefix, group.name))
-
-
-COMMANDS = list(walk_commands(app))
+COMMANDS = every_command()
 
 
 def unit_folders(out: Path) -> set[str]:
     return {path.name for path in out.iterdir() if path.is_dir()}
 
 
-# --- every command documented, with an example -----------------------------------------------
+# --- the commands (their help, examples, --json and exit codes: test_cli_conventions.py) --------
 
 
 def test_the_app_has_the_foundation_commands():
     names = {" ".join(path) for path, _ in COMMANDS}
     assert {"init", "generate-forms"} <= names
-
-
-@pytest.mark.parametrize(("path", "help_text"), COMMANDS, ids=[" ".join(p) for p, _ in COMMANDS])
-def test_every_command_has_help_ending_with_an_example(path, help_text):
-    lines = [line.strip() for line in help_text.strip().splitlines() if line.strip()]
-    assert len(lines) >= 2, f"{' '.join(path)} has no help"
-    assert CHINESE.search(lines[0]), "operator-facing help is Chinese"
-    example = lines[-1]
-    assert f"c315 {' '.join(path)}" in example
-
-
-@pytest.mark.parametrize("path", [p for p, _ in COMMANDS], ids=[" ".join(p) for p, _ in COMMANDS])
-def test_every_command_help_renders_and_shows_the_example(c315, path):
-    result = c315(*path, "--help")
-    assert result.exit_code == 0, result.output
-    assert f"c315 {' '.join(path)}" in result.output
 
 
 # --- c315 --help stays light -----------------------------------------------------------------

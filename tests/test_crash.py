@@ -95,10 +95,18 @@ def start_c315(*args: object, fault: str | None = None, log: Path | None = None,
     try:
         return subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=output,
                                 stderr=stderr if stderr is not None else subprocess.STDOUT if log else subprocess.DEVNULL,
-                                env=c315_environment(fault, **extra), start_new_session=True)
+                                env=c315_environment(fault, **extra), start_new_session=True,
+                                preexec_fn=_ctrl_c_as_in_a_terminal)
     finally:
         if log:
             output.close()
+
+
+def _ctrl_c_as_in_a_terminal() -> None:
+    """In the child before c315 starts: SIGINT back to its default, so Python answers it with
+    KeyboardInterrupt as it does in a terminal — even when the suite itself runs in the background
+    (a shell starts background jobs with SIGINT ignored, and children inherit that)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def start_ingest(workspace: Path, *paths: Path, fault: str | None = None, log: Path | None = None) -> subprocess.Popen:
@@ -255,7 +263,7 @@ def kept_store(returned, tmp_path):
     """A store holding four returns, as ingest leaves it."""
     store = open_store(tmp_path / "store")
     for path in returned[:2] + returned[-2:]:
-        assert ingest_file(path, CAMPAIGN, store).outcome == "accepted"
+        assert [r.outcome for r in ingest_file(path, CAMPAIGN, store)] == ["accepted"]
     yield store
     store.close()
 

@@ -425,13 +425,14 @@ def test_a_store_from_a_newer_c315_is_refused_and_left_as_it_is(few, tmp_path):
     assert ingest(workspace, few[0]).returncode == 0
     database = workspace / ".c315" / "c315.sqlite"
     assert not database.with_name("c315.sqlite-wal").exists()  # closed: everything is in the file
-    from_a_newer_c315(database, 3)
+    newer = Store.SCHEMA_VERSION + 1
+    from_a_newer_c315(database, newer)
     before = {path: path.read_bytes() for path in (workspace / ".c315").rglob("*") if path.is_file()}
 
     for command in (["status"], ["ingest", *few[1:]], ["verify"]):
         done = run_c315(*command, "--workspace", workspace)
         says(done, "更新版本的 c315")
-        assert "第 3 版" in done.stderr
+        assert f"第 {newer} 版" in done.stderr
     after = {path: path.read_bytes() for path in (workspace / ".c315").rglob("*") if path.is_file()}
     assert after == before, "a store from a newer c315 was changed"
 

@@ -97,13 +97,23 @@ def landing(tmp_path_factory) -> Path:
     return folder
 
 
-def ingests_cleanly(data: bytes, name: str, landing: Path, store: Store) -> FileResult:
-    """The property itself: ingest the bytes as a file called ``name``; it is accepted with valid
-    values, rejected with a catalogued error, or a duplicate — and nothing is raised."""
+def ingests_cleanly(data: bytes, name: str, landing: Path, store: Store) -> list[FileResult]:
+    """The property itself: ingest the bytes as a file called ``name``; each return found in it is
+    accepted with valid values, rejected with a catalogued error, or a duplicate — and nothing is
+    raised."""
     path = landing / f"example{Path(name).suffix}"
     path.write_bytes(data)
     with deadline(EXAMPLE_SECONDS):
-        result = ingest_file(path, CAMPAIGN, store)
+        results = ingest_file(path, CAMPAIGN, store)
+    assert results
+    for result in results:
+        _judged(result, store)
+    for archived in Path(store.where).rglob(f"{results[0].sha256}*") if results[0].sha256 else ():
+        archived.unlink()  # the archive is not under test here, and a long run would fill the disk
+    return results
+
+
+def _judged(result: FileResult, store: Store) -> None:
     assert result.outcome in ("accepted", "rejected", "duplicate")
     for found in result.problems:
         assert found.code in CODES and found.severity == Code(found.code).severity and found.message
@@ -112,20 +122,17 @@ def ingests_cleanly(data: bytes, name: str, landing: Path, store: Store) -> File
         assert errors
     if result.outcome == "accepted":
         assert not errors
-        record = stored(store, result.sha256)
+        record = stored(store, result.sha256, result.attachment)
         for line in store.stats_lines([record])[record]:
             assert line.quantity is None or (type(line.quantity) is int and line.quantity >= 0), line
         for entry in store.roster_entries([record])[record]:
             assert entry.name.strip()
-    for archived in Path(store.where).rglob(f"{result.sha256}*") if result.sha256 else ():
-        archived.unlink()  # the archive is not under test here, and a long run would fill the disk
-    return result
 
 
-def stored(store: Store, sha256: str) -> int:
-    """The id of the accepted return with this SHA-256, just recorded: received now, it is the
-    latest of its unit and form (asked that way: a long run holds tens of thousands)."""
-    (record,) = [r for r in store.latest_returns(CAMPAIGN.id, None) if r.sha256 == sha256]
+def stored(store: Store, sha256: str, attachment: str | None) -> int:
+    """The id of the accepted return with this SHA-256 and attachment, just recorded: received now,
+    it is the latest of its unit and form (asked that way: a long run holds tens of thousands)."""
+    (record,) = [r for r in store.latest_returns(CAMPAIGN.id, None) if (r.sha256, r.attachment) == (sha256, attachment)]
     assert record.outcome == "accepted"
     return record.id
 
@@ -246,11 +253,11 @@ def test_random_values_and_labels(seeds, landing, store, tmp_path_factory, fmt, 
     path = folder / f"typed.{fmt}"
     path.write_bytes(seeds[f"stats.{fmt}"])
     fill_stats(path, quantities, labels=labels, unit=unit)
-    result = ingests_cleanly(path.read_bytes(), path.name, landing, store)
+    (result,) = ingests_cleanly(path.read_bytes(), path.name, landing, store)
     shutil.rmtree(folder)
     if result.outcome != "accepted":
         return
-    record = stored(store, result.sha256)
+    record = stored(store, result.sha256, result.attachment)
     lines = {line.key: line for line in store.stats_lines([record])[record]}
     for key, value in quantities.items():
         if type(value) is int and 0 <= value < 2**53 and key not in labels:

@@ -689,7 +689,7 @@ def _(kit):
     return _edited(kit, "删表.xlsx", edit)
 
 
-@case("sheet-duplicated", accepts=set())
+@case("sheet-duplicated", accepts={"attachment-copy"})
 def _(kit):
     return _edited(kit, "复制表.xlsx", lambda wb: wb.copy_worksheet(wb["统计表"]))
 
@@ -945,6 +945,45 @@ def _(kit):
     (folder / "a.xlsx").symlink_to(folder / "b.xlsx")
     (folder / "b.xlsx").symlink_to(folder / "a.xlsx")
     return folder
+
+
+# 7b. Zips of returns that reach for more than they hold.
+
+def _zip_with_streamed_member(target: Path, name: str, megabytes: int, first: tuple[str, Path] | None = None) -> Path:
+    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as zf:
+        if first:
+            zf.write(first[1], first[0])
+        entry = zipfile.ZipInfo(name, date_time=(2020, 3, 13, 11, 30, 0))
+        entry.compress_type = zipfile.ZIP_DEFLATED
+        with zf.open(entry, "w", force_zip64=True) as member:
+            block = b"\0" * (1 << 20)
+            for _ in range(megabytes):
+                member.write(block)
+    return target
+
+
+@case("zip-holding-a-zip-bomb", rejects="file-unsafe", bomb=True)
+def _(kit):
+    return _zip_with_streamed_member(kit.folder / "报表.zip", "附件2.xlsx", 300, ("附件1.xlsx", kit.bases.roster_xlsx))
+
+
+@case("zip-member-sizes-lie", rejects=("file-unsafe", "file-corrupt"), bomb=True)
+def _(kit):
+    honest = _zip_with_streamed_member(kit.folder / "stage.zip", "附件2.xlsx", 60)
+    data = patch_entry(honest.read_bytes(), "附件2.xlsx", size=4096)
+    honest.unlink()
+    return kit.write("大小不实.zip", data)
+
+
+@case("zip-member-named-dot-dot", rejects="file-unsafe", check=lambda results, kit, stored: assert_nothing_outside(kit))
+def _(kit):
+    return kit.write("zipslip.zip", rezip({"附件2.xlsx": kit.bases.stats_xlsx.read_bytes(), "../../x": b"x"}))
+
+
+@case("zip-in-zip-in-zip", rejects="zip-too-deep")
+def _(kit):
+    innermost = rezip({"附件2.xlsx": kit.bases.stats_xlsx.read_bytes()})
+    return kit.write("套娃.zip", rezip({"a.zip": rezip({"b.zip": innermost})}))
 
 
 # 8. Somebody else's form.

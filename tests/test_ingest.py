@@ -20,7 +20,7 @@ from campaign315.spec.location import Location
 from campaign315.spec.problems import Code
 from campaign315.store import open_store
 
-JSON_KEYS = {"file", "sha256", "outcome", "unit", "attachment", "received_at", "problems"}
+JSON_KEYS = {"file", "sha256", "place", "outcome", "unit", "attachment", "received_at", "problems"}
 PROBLEM_KEYS = {"severity", "code", "location", "value", "message"}
 OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
@@ -153,6 +153,10 @@ def test_office_and_system_litter_is_skipped_with_a_note(forms, returned, c315, 
     assert shown.exit_code == 0
     for name in litter:
         assert name in shown.stdout
+    as_json = c315("ingest", "--dry-run", "--json", returned)  # the notes go to stderr, beside the JSON
+    assert as_json.exit_code == 0
+    for name in litter:
+        assert name in as_json.stderr and name not in as_json.stdout
 
 
 def test_dry_run_reads_and_validates_but_stores_nothing(forms, returned, workspace, c315, ingest_json):
@@ -189,10 +193,10 @@ NOT_RETURNS = [  # file name, its bytes, the code rejecting it
      Code.FILE_CORRUPT),
     ("办公室.xlsx", b"", Code.FILE_EMPTY),
     ("办公室.docx", bytes(range(256)) * 16, Code.FORMAT_UNKNOWN),
-    ("扫描件.pdf", b"%PDF-1.4\n" + b"0" * 200, Code.FORMAT_UNKNOWN),
+    ("扫描件.pdf", b"%PDF-1.4\n" + b"0" * 200, Code.FORMAT_NOT_ELECTRONIC),
     ("办公室.txt", "填报部门：办公室".encode(), Code.FORMAT_UNKNOWN),
     ("截断.xlsx", b"PK\x03\x04" + b"\0" * 40, Code.FILE_CORRUPT),
-    ("别的.xlsx", _zip({"hello.txt": "hi"}), Code.FORMAT_UNKNOWN),
+    ("别的.xlsx", _zip({"[Content_Types].xml": "<Types/>", "hello.txt": "hi"}), Code.FORMAT_UNKNOWN),
     ("加密.xlsx", OLE + b"\0" * 504 + "EncryptionInfo".encode("utf-16-le") + b"\0" * 512, Code.FORMAT_ENCRYPTED),
 ]
 

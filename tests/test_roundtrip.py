@@ -91,7 +91,7 @@ def test_stats_values_survive_the_round_trip(place, fmt, stats):
     folder, store = place()
     path = fill_stats(blank(folder, "南市所", "stats", fmt), quantities, remarks=remarks, labels={"3": label},
                       filler="张涛", phone="13682055679")
-    result = ingest_file(path, CAMPAIGN, store)
+    (result,) = ingest_file(path, CAMPAIGN, store)
     assert result.outcome == "accepted", result.problems
     (stored,) = store.returns(CAMPAIGN.id)
     lines = {line.key: line for line in store.stats_lines([stored.id])[stored.id]}
@@ -111,7 +111,7 @@ def test_stats_values_survive_the_round_trip(place, fmt, stats):
 def test_roster_entries_survive_the_round_trip(place, fmt, entries):
     folder, store = place()
     path = fill_roster(blank(folder, "办公室", "roster", fmt), entries, filler="张涛", phone="13682055679")
-    result = ingest_file(path, CAMPAIGN, store)
+    (result,) = ingest_file(path, CAMPAIGN, store)
     assert result.outcome == "accepted", result.problems
     assert [p.code for p in result.problems if p.is_error] == []
     (stored,) = store.returns(CAMPAIGN.id)

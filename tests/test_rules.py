@@ -34,8 +34,8 @@ DUTY_DATE = dt.date(2020, 3, 14)
 
 
 def whole(fmt: str, attachment: str) -> Location:
-    """The whole form: its sheet (xlsx) or the document's body (docx)."""
-    return Location.sheet(SHEET_NAMES[attachment] if fmt == "xlsx" else "正文")
+    """The whole form: its sheet (xlsx) or its table (docx)."""
+    return Location.sheet(SHEET_NAMES[attachment]) if fmt == "xlsx" else Location.whole_table(1)
 
 
 def at(result, location: Location) -> list[Code]:

@@ -1,10 +1,12 @@
-"""A store written by the first release (schema 1: locations kept as the text a person reads, the
-archive key called ``archive_path``) is upgraded in place the first time this c315 opens it, and
-then holds what a fresh ingest of the same files by this c315 holds: every problem at its
+"""A store written by an earlier release is upgraded in place the first time this c315 opens it,
+and then holds what a fresh ingest of the same files by this c315 holds: every problem at its
 location, every quantity at its cell, the same standing, the same summary, a clean verify.
 
-``tests/data/store-first-release/`` is such a store, made by the first release itself (see its
-README): six files — xlsx and docx, 附件1 and 附件2, accepted with warnings, rejected, not a form.
+Two such stores, each made by its release's own code (see their READMEs), of the same six files —
+xlsx and docx, 附件1 and 附件2, accepted with warnings, rejected, not a form:
+``tests/data/store-first-release/`` (schema 1: locations kept as the text a person reads, the archive
+key called ``archive_path``) and ``tests/data/store-schema-2/`` (locations as columns, one return per
+file).
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ from campaign315.spec.location import Location
 from campaign315.store import Store, open_store
 
 FIRST_RELEASE = Path(__file__).parent / "data" / "store-first-release"
+EARLIER = {"first-release": (FIRST_RELEASE, 0), "schema-2": (Path(__file__).parent / "data" / "store-schema-2", 2)}
+"""Each earlier store, with the schema version its release wrote."""
 RECEIVED_AT = "2020-03-13T11:00"
 """What the first release was given as ``--received-at`` when it made the store."""
 USER_VERSION = slice(60, 64)
@@ -55,12 +59,13 @@ def everything(store: Store, campaign: str) -> dict[str, dict]:
     }
 
 
-@pytest.fixture
-def upgraded(tmp_path) -> Path:
-    """A workspace holding a copy of the first release's store, opened by nothing yet."""
+@pytest.fixture(params=sorted(EARLIER))
+def upgraded(tmp_path, request) -> Path:
+    """A workspace holding a copy of an earlier release's store, opened by nothing yet."""
+    folder, version = EARLIER[request.param]
     workspace = tmp_path / "upgraded"
-    shutil.copytree(FIRST_RELEASE, workspace / ".c315", ignore=shutil.ignore_patterns("README.md"))
-    assert schema_version(workspace / ".c315" / "c315.sqlite") == 0
+    shutil.copytree(folder, workspace / ".c315", ignore=shutil.ignore_patterns("README.md"))
+    assert schema_version(workspace / ".c315" / "c315.sqlite") == version
     return workspace
 
 
@@ -82,7 +87,7 @@ def fresh(tmp_path) -> Path:
 
 def test_a_first_release_store_is_upgraded_and_reads_as_a_fresh_ingest(upgraded, fresh, campaign):
     status = c315(upgraded, "status", "--json")
-    assert schema_version(upgraded / ".c315" / "c315.sqlite") == 2
+    assert schema_version(upgraded / ".c315" / "c315.sqlite") == Store.SCHEMA_VERSION
     assert status == c315(fresh, "status", "--json")
     rows = {(row["unit"], row["attachment"]): row for row in json.loads(status[1])}
     assert rows[(campaign.find_unit("药化科").name, "stats")]["status"] == "rejected"

@@ -32,6 +32,10 @@ process that reached the point, as a native library does on a fatal error), ``ex
 (map memory until the system refuses — a worker's ``RLIMIT_AS`` — then abort, as Rust does when
 an allocation fails; it gives up without aborting past 64 GiB of untouched maps, so a missing
 limit shows as a file that was *not* rejected, never as a machine out of memory).
+
+The kill and the pause are for tests on Linux; the module imports and its points cost nothing on
+Windows too, where a kill ends the process through ``TerminateProcess`` (``SIGTERM`` there) and a
+pause waits in short sleeps, which Ctrl-C interrupts, since Windows has no ``signal.pause``.
 """
 
 from __future__ import annotations
@@ -40,6 +44,7 @@ import errno
 import os
 import signal
 import sys
+import time
 from collections import Counter
 
 ENVIRONMENT = "C315_FAULT"
@@ -59,6 +64,16 @@ def _plan(text: str) -> dict[str, tuple[int | str, str]]:
             raise ValueError(f"{ENVIRONMENT}: unknown point or action in {part!r}")
         plan[point] = (int(when) if when.isdigit() else when, action)
     return plan
+
+
+_KILL = getattr(signal, "SIGKILL", signal.SIGTERM)  # Windows: os.kill with SIGTERM is TerminateProcess
+
+
+def _wait_for_a_signal() -> None:
+    if hasattr(signal, "pause"):
+        signal.pause()
+    else:  # Windows
+        time.sleep(1)
 
 
 _PLAN = _plan(os.environ.get(ENVIRONMENT, ""))
@@ -81,13 +96,13 @@ def reached(point: str, name: str | None = None) -> None:
         if _reached[point] != when:
             return
     if action == "kill":  # the whole ingest, as a power cut or the task manager would end it
-        os.kill(int(os.environ.get(ROOT, os.getpid())), signal.SIGKILL)
-        os.kill(os.getpid(), signal.SIGKILL)
+        os.kill(int(os.environ.get(ROOT, os.getpid())), _KILL)
+        os.kill(os.getpid(), _KILL)
     elif action == "pause":
         sys.stderr.write(f"{PAUSED} {point} {when}\n")
         sys.stderr.flush()
         while True:  # a signal's handler (Ctrl-C: KeyboardInterrupt) ends the wait
-            signal.pause()
+            _wait_for_a_signal()
     elif action == "no-space":
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
     elif action == "abort":

@@ -12,6 +12,12 @@ memory a run takes does not grow with the number of tasks. Workers ignore Ctrl-C
 that started them answers it and stops them), end when that process ends however it ends (Linux),
 and may be given a memory limit (``RLIMIT_AS``) so that a blow-up kills only its worker.
 
+How workers start: on Linux a worker is forked — it inherits the loaded modules and starts in
+milliseconds. Windows has no fork, so there a worker is spawned — a fresh interpreter that imports
+c315 and receives its arguments pickled. Everything a pool hands its workers is therefore passed
+explicitly (``setup_args``), never left in a global for a fork to copy. ``C315_START_METHOD=spawn``
+makes Linux start workers as Windows does; the tests use it to run the Windows path here.
+
 >>> with Pool(abs, workers=2) as pool:
 ...     [result for _task, result in pool.map([-1, 2, -3])]
 [1, 2, 3]
@@ -29,9 +35,27 @@ import sys
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
+from multiprocessing.context import BaseContext
 from typing import Any
 
 from campaign315.common.errors import C315Error
+
+ENVIRONMENT = "C315_START_METHOD"
+METHODS = ("fork", "spawn", "forkserver")
+
+
+def start_method() -> str:
+    """``fork`` on Linux, ``spawn`` elsewhere (Windows, macOS), unless ``C315_START_METHOD`` names one."""
+    chosen = os.environ.get(ENVIRONMENT, "").strip()
+    if chosen in METHODS and chosen in multiprocessing.get_all_start_methods():
+        return chosen
+    return "fork" if sys.platform.startswith("linux") else "spawn"
+
+
+def pool_context() -> BaseContext:
+    """The multiprocessing context a c315 pool starts its workers with."""
+    return multiprocessing.get_context(start_method())
+
 
 IDLE = object()
 """What :meth:`Pool.map` yields, with ``idle=`` seconds, when no result arrived for that long."""
@@ -87,16 +111,18 @@ class _Worker:
 class Pool:
     """``workers`` processes running ``work(task)``. ``setup(*setup_args)`` runs once in each worker
     before its first task (on Linux the workers are forked, so they also inherit everything this
-    process has loaded). ``memory_limit``: bytes of address space each worker may add to what it has
-    when it starts; past it, allocations fail in the worker alone. Use as a context manager."""
+    process has loaded; where they are spawned, ``work``, ``setup`` and its arguments are pickled). ``memory_limit``: bytes of address space each worker may add to what it has
+    when it starts; past it, allocations fail in the worker alone. ``context``: how workers start
+    (default :func:`pool_context`). Use as a context manager."""
 
     def __init__(self, work: Callable[[Any], Any], workers: int, *, setup: Callable[..., None] | None = None,
-                 setup_args: tuple = (), memory_limit: int | None = None, queue: int = 8):
+                 setup_args: tuple = (), memory_limit: int | None = None, queue: int = 8,
+                 context: BaseContext | None = None):
         self.work, self.setup, self.setup_args = work, setup, setup_args
         self.size, self.memory_limit, self.queue = max(1, workers), memory_limit, max(1, queue)
-        # fork: workers start in milliseconds with every module already loaded. c315 runs no
-        # threads (its progress bar refreshes from the main loop), so forking is safe.
-        self._context = multiprocessing.get_context("fork" if sys.platform == "linux" else "spawn")
+        # Linux forks: workers start in milliseconds with every module already loaded. c315 runs no
+        # threads (its progress bar refreshes from the main loop), so forking is safe. Windows spawns.
+        self._context = context or pool_context()
         self._workers: list[_Worker] = []
         self._selector = selectors.DefaultSelector()  # each worker's pipe and its end, registered once
 

@@ -10,7 +10,7 @@ from typing import Literal
 
 from campaign315.common.errors import WouldOverwrite
 from campaign315.common.files import safe_filename, write_atomically
-from campaign315.common.pool import Crashed, Pool, cores
+from campaign315.common.pool import Crashed, Pool, cores, pool_context
 from campaign315.generate.stamp import PLACEHOLDER, stamp, with_custom_properties
 from campaign315.spec.campaign import AttachmentKey, Campaign, Unit
 from campaign315.spec.forms import Identity, form_filename
@@ -21,10 +21,16 @@ FORMATS: tuple[Format, ...] = ("xlsx", "docx")
 
 @dataclass(frozen=True)
 class PlannedForm:
+    """One blank form to write: whose, which attachment, which format, where."""
+
     unit: Unit
     attachment: AttachmentKey
     format: Format
     path: Path
+
+    def as_json(self) -> dict:
+        """``c315 generate-forms --json``: one file written (the shape documented in README)."""
+        return {"unit": self.unit.name, "attachment": self.attachment, "format": self.format, "path": str(self.path)}
 
 
 def plan_forms(campaign: Campaign, units: Iterable[Unit], formats: Iterable[Format], out_dir: Path) -> list[PlannedForm]:
@@ -66,18 +72,19 @@ def generate_forms(
         more = f"\n  ……等共 {len(existing)} 个文件" if len(existing) > 5 else ""
         raise WouldOverwrite(f"以下文件已存在，可能已有人填写，未覆盖：\n{shown}{more}\n确认要重新生成请加 --force，或用 --out 指定别的目录。")
     # Each attachment × format is rendered once; every copy is that render with the unit stamped in.
-    global _templates
-    _templates = {
+    templates = {
         key: blank_template(campaign, *key, templates_dir)
         for key in dict.fromkeys((form.attachment, form.format) for form in planned)
     }
+    _use_templates(templates)
     if len(planned) < PARALLEL_FROM:
         for form in planned:
             _write_copy(form)
             advance(form)
         return [form.path for form in planned]
-    # Many forms: stamping and writing run on every core (c315's one pool); workers inherit the renders.
-    with Pool(_write_copy, cores(), setup=_use_templates, setup_args=(_templates,)) as pool:
+    # Many forms: stamping and writing run on every core (c315's one pool). The renders go to each
+    # worker as its setup's argument, so a spawned worker (Windows) has them as a forked one does.
+    with Pool(_write_copy, cores(), setup=_use_templates, setup_args=(templates,), context=pool_context()) as pool:
         for form, done in pool.map(planned):
             if isinstance(done, Crashed):
                 raise OSError(f"写入 {form.path} 时工作进程异常退出（{done.cause}）")

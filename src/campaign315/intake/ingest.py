@@ -28,8 +28,9 @@ from pathlib import Path
 from typing import Literal, NamedTuple
 
 from campaign315.common import faults
-from campaign315.common.errors import StoreProblem, UsageError
+from campaign315.common.errors import StoreProblem, UsageError, refused_reason
 from campaign315.common.pool import IDLE, Crashed, Pool, cores
+from campaign315.intake.validate.returns import Examination, FileExamination
 from campaign315.spec.campaign import Campaign
 from campaign315.spec.location import Location
 from campaign315.spec.problems import Code, Problem, problem
@@ -54,7 +55,9 @@ _LITTER_PREFIXES = ("~$", ".~lock.", "._", "~wrl")
 
 @dataclass
 class FileResult:
-    """What happened to one file — the row of the ingest report and of ``--json``."""
+    """What happened to one return — the row of the ingest report and of ``--json``. A file holding
+    several forms (a workbook with both sheets, a zip of files) gives one per form, each with the
+    file's name and SHA-256; ``place`` says where in the file its form is."""
 
     file: str
     sha256: str
@@ -63,12 +66,16 @@ class FileResult:
     attachment: str | None
     received_at: dt.datetime
     problems: list[Problem] = field(default_factory=list)
+    place: Location | None = None
+    ignored: list[Location] = field(default_factory=list)
+    """The file's sheets or tables that hold something but no form (the same on each of its returns)."""
 
     def as_json(self) -> dict:
         """The ``--json`` shape documented in README."""
         return {
             "file": self.file,
             "sha256": self.sha256,
+            "place": str(self.place) if self.place else None,
             "outcome": self.outcome,
             "unit": self.unit,
             "attachment": self.attachment,
@@ -153,36 +160,40 @@ def parse_received_at(text: str, campaign: Campaign) -> dt.datetime:
 
 
 class Examined(NamedTuple):
-    """One file read and validated, before anything is written to the store: the file as shown,
-    and the rows the store will keep, as plain data (cheap to hand from a worker process).
-    ``rows.sha256`` is empty when the file could not be read at all (nothing is kept);
-    ``rows.outcome`` is ``duplicate`` when the store knew the file and it was not read again."""
+    """One file — or one member of a zip — read and validated, before anything is written to the
+    store: the file as shown (``a.zip!m.xlsx`` for a member), the rows the store will keep for each
+    of its returns (one per form found in it), where each form is, and the sheets or tables that
+    hold no form — all plain data, cheap to hand from a worker process. A file that could not be
+    read at all gives one return with an empty ``sha256`` (nothing is kept); a file the store knew
+    gives one with outcome ``duplicate`` (it was not read again)."""
 
     file: str
-    rows: ReturnRows
+    returns: tuple[ReturnRows, ...]
+    places: tuple[Location | None, ...]
+    ignored: tuple[Location, ...] = ()
 
 
-def ingest_file(path: Path | str, campaign: Campaign, store: Store | None, received_at: dt.datetime | None = None) -> FileResult:
+def ingest_file(path: Path | str, campaign: Campaign, store: Store | None, received_at: dt.datetime | None = None) -> list[FileResult]:
     """Archive, read, identify, validate and (unless ``store`` is None: a dry run) record one file,
-    in this process. (:func:`ingest` reads in worker processes, so a reader crash costs one file.)"""
+    in this process: one result per return found in it (a zip: per return in each of its members),
+    all recorded in one transaction. (:func:`ingest` reads in worker processes, so a reader crash
+    costs one file.)"""
     archive = store.archive if store is not None else None
     examined = _examine(path, campaign, archive, received_at, known=store.knows if store is not None else None)
-    (result,) = _record([examined], store)
-    return result
+    return _record(examined, store)
 
 
 def _examine(path: Path | str, campaign: Campaign, archive: Archive | None, received_at: dt.datetime | None,
-             known: Callable[[str], bool] | None = None, crashed: Crashed | None = None) -> Examined:
-    """Read the bytes once, archive them (unless a dry run), then read and validate them — unless
-    ``known`` says the identical file was recorded before (it is not parsed again), or ``crashed``
-    says a reader already died on it (it is kept and rejected, not parsed again)."""
-    from campaign315.intake.read.package import read_package
+             known: Callable[[str], bool] | None = None, crashed: Crashed | None = None) -> list[Examined]:
+    """Read the bytes once, then examine them — or, for a zip of files, each member as if it were
+    a file beside the zip. ``known`` says whether the identical file was recorded before (it is
+    not parsed again); ``crashed`` says a reader already died on this file (it is archived and
+    rejected, not parsed again)."""
     from campaign315.intake.read.zipparts import Unreadable
-    from campaign315.intake.validate.returns import Examination, examine
+    from campaign315.intake.read.zipped import SEPARATOR, is_archive, members
 
     path = Path(path)
     name = shown(path.name)
-    whole = Location.file(name)
     try:
         data, mtime = _read_return(path)
         if crashed is None:
@@ -190,43 +201,91 @@ def _examine(path: Path | str, campaign: Campaign, archive: Archive | None, rece
         received = received_at or _from_mtime(mtime, campaign)
     except _TooLarge as exc:
         when = received_at or dt.datetime.now(tz=campaign.tz)
-        return _unkept(path, campaign, when, problem(Code.FILE_TOO_LARGE, whole, detail=f"{exc.size / 1024 / 1024:.0f} MB"))
+        return [_unread(path, campaign, when, _failed(Code.FILE_TOO_LARGE, Location.file(name), f"{exc.size / 1024 / 1024:.0f} MB"))]
     except OSError as exc:
         when = received_at or dt.datetime.now(tz=campaign.tz)
-        return _unkept(path, campaign, when, problem(Code.FILE_UNREADABLE, Location.file(shown(str(path))), detail=_os_reason(exc)))
+        return [_unread(path, campaign, when, _failed(Code.FILE_UNREADABLE, Location.file(shown(str(path))), _os_reason(exc)))]
+    if crashed is not None:  # the whole file (a zip with all its members) is what the reader died on
+        found = _failed(Code.READER_CRASHED, Location.file(name), crashed.cause)
+        return [_examine_bytes(path, data, name, "", received, campaign, archive, known, found=found)]
+    faults.reached("reading", path.name)
+    if is_archive(data):
+        try:
+            inside = members(data, name)
+        except Unreadable as exc:
+            return [_examine_bytes(path, data, name, "", received, campaign, archive, known, refused=exc)]
+        return [_examine_bytes(path, member.data, member.name, member.name[len(name) + len(SEPARATOR):], received,
+                               campaign, archive, known, too_deep=member.too_deep) for member in inside]
+    return [_examine_bytes(path, data, name, "", received, campaign, archive, known)]
+
+
+def _examine_bytes(path: Path, data: bytes, name: str, inside: str, received: dt.datetime, campaign: Campaign,
+                   archive: Archive | None, known: Callable[[str], bool] | None, refused: Exception | None = None,
+                   too_deep: bool = False, found: FileExamination | None = None) -> Examined:
+    """Archive the bytes (unless a dry run), then read and validate them — unless ``known`` says
+    the identical file was recorded before: then it is not parsed again. ``found``: what the file
+    is already known to hold (a crashed reader's rejection)."""
+    from campaign315.intake.read.package import read_package
+    from campaign315.intake.read.zipparts import Unreadable
+    from campaign315.intake.validate.returns import examine
+
+    whole = Location.file(name)
     sha256 = hashlib.sha256(data).hexdigest()
     if known is not None and known(sha256):
-        return _unkept(path, campaign, received, sha256=sha256, outcome="duplicate")
-    archive_key = archive.put(data, sha256, path.suffix) if archive is not None else ""
+        return _unkept(path, inside, campaign, received, sha256=sha256, outcome="duplicate")
+    archive_key = archive.put(data, sha256, Path(inside or name).suffix) if archive is not None else ""
     modified = None
-    if crashed is not None:
-        exam = Examination(problems=[problem(Code.READER_CRASHED, whole, detail=crashed.cause)])
-    else:
-        faults.reached("reading", path.name)
+    if found is None:
         try:
-            package = read_package(data, name)
-            exam = examine(package, campaign)
-            modified = package.modified
+            if refused is not None:
+                raise refused
+            if too_deep:
+                found = _failed(Code.ZIP_TOO_DEEP, whole, value=inside)
+            else:
+                package = read_package(data, name)
+                found, modified = examine(package, campaign), package.modified
         except Unreadable as exc:
-            exam = Examination(problems=[problem(exc.code, whole, detail=exc.detail)])
+            found = _failed(exc.code, whole, exc.detail)
         except (RecursionError, MemoryError, ValueError, KeyError, IndexError, TypeError, AttributeError, OverflowError) as exc:
             # A file shaped in a way no reader anticipated: reject it, say so, keep the run going.
-            exam = Examination(problems=[problem(Code.FILE_CORRUPT, whole, detail=type(exc).__name__)])
-    new = NewReturn(
-        campaign=campaign.id, sha256=sha256, filename=name, source_path=shown(str(path.absolute())),
-        archive_key=archive_key, unit=exam.unit.name if exam.unit else None, attachment=exam.attachment,
+            found = _failed(Code.FILE_CORRUPT, whole, type(exc).__name__)
+    return _examined(path, inside, campaign, sha256, archive_key, received, modified, found)
+
+
+def _examined(path: Path, inside: str, campaign: Campaign, sha256: str, archive_key: str, received: dt.datetime,
+              modified: dt.datetime | None, found: FileExamination) -> Examined:
+    """The rows of each return a file (or zip member) holds, as the store will keep them."""
+    from campaign315.intake.read.zipped import SEPARATOR
+
+    within = f"{SEPARATOR}{inside}" if inside else ""
+    rows = tuple(rows_of(NewReturn(
+        campaign=campaign.id, sha256=sha256, filename=shown(path.name) + within,
+        source_path=shown(str(path.absolute())) + within, archive_key=archive_key,
+        unit=exam.unit.name if exam.unit else None, attachment=exam.attachment,
         outcome="accepted" if exam.accepted else "rejected", received_at=received, document_modified=modified,
-        problems=exam.problems, form=exam.form)
-    return Examined(shown(str(path)), rows_of(new))
+        problems=exam.problems, form=exam.form, place=str(exam.place) if exam.place else ""))
+        for exam in found.returns)
+    return Examined(shown(str(path)) + within, rows, tuple(exam.place for exam in found.returns), tuple(found.ignored))
 
 
-def _unkept(path: Path, campaign: Campaign, when: dt.datetime, *found: Problem, sha256: str = "",
-            outcome: str = "rejected") -> Examined:
-    """A file that is not recorded: unreadable (no SHA-256), or known to the store already."""
-    rows = ReturnRows(campaign.id, sha256, shown(path.name), shown(str(path.absolute())), "", None, None, outcome, when,
-                      None, "", "", tuple((p.severity, str(p.code), *p.location, p.value, p.message) for p in found),
-                      None, None)
-    return Examined(shown(str(path)), rows)
+def _unread(path: Path, campaign: Campaign, when: dt.datetime, found: FileExamination) -> Examined:
+    """A file whose bytes could not be read: nothing is kept (no SHA-256)."""
+    return _examined(path, "", campaign, "", "", when, None, found)
+
+
+def _unkept(path: Path, inside: str, campaign: Campaign, when: dt.datetime, sha256: str, outcome: str) -> Examined:
+    """A file known to the store already: not read, not recorded again."""
+    from campaign315.intake.read.zipped import SEPARATOR
+
+    within = f"{SEPARATOR}{inside}" if inside else ""
+    rows = ReturnRows(campaign.id, sha256, shown(path.name) + within, shown(str(path.absolute())) + within, "", None,
+                      None, outcome, when, None, "", "", (), None, None)
+    return Examined(shown(str(path)) + within, (rows,), (None,))
+
+
+def _failed(code: Code, where: Location, detail: str = "", value: str = "") -> FileExamination:
+    """A file that could not be read as a return: one rejected examination saying why."""
+    return FileExamination([Examination(problems=[problem(code, where, value, detail=detail)])])
 
 
 class _TooLarge(Exception):
@@ -305,22 +364,24 @@ def _only_escapes(text: str) -> bool:
 
 
 def _record(batch: list[Examined], store: Store | None) -> list[FileResult]:
-    """Write a batch of examined files to the store (one transaction, each return whole or not at
-    all); say what happened to each. A file already recorded — before, or earlier in this batch —
-    is a duplicate."""
-    kept = [e.rows for e in batch if e.rows.sha256 and e.rows.outcome != "duplicate"]
+    """Write a batch of examined files to the store (one transaction; each file — all its
+    returns — whole or not at all); say what happened to each return. A file already recorded —
+    before, or earlier in this batch — is a duplicate (one result for it)."""
+    kept = [rows for e in batch for rows in e.returns if rows.sha256 and rows.outcome != "duplicate"]
     ids = iter(store.record_rows(kept) if store is not None and kept else [0] * len(kept))
     results = []
     for examined in batch:
-        rows = examined.rows
-        outcome = rows.outcome
-        if rows.sha256 and outcome != "duplicate" and next(ids) is None:
-            outcome = "duplicate"
-        if outcome == "duplicate":
-            results.append(FileResult(examined.file, rows.sha256, "duplicate", None, None, rows.received_at))
-        else:
-            results.append(FileResult(examined.file, rows.sha256, outcome, rows.unit, rows.attachment, rows.received_at,
-                                      rows.problem_records()))
+        first = examined.returns[0]
+        duplicate = first.outcome == "duplicate"
+        if first.sha256 and not duplicate:
+            duplicate = any([next(ids) is None for _ in examined.returns])  # a file is recorded whole or not at all
+        if duplicate:
+            results.append(FileResult(examined.file, first.sha256, "duplicate", None, None, first.received_at))
+            continue
+        ignored = list(examined.ignored)
+        for rows, place in zip(examined.returns, examined.places, strict=True):
+            results.append(FileResult(examined.file, rows.sha256, rows.outcome, rows.unit, rows.attachment,
+                                      rows.received_at, rows.problem_records(), place, ignored))
     return results
 
 
@@ -335,8 +396,8 @@ def ingest(
     advance: Callable[[FileResult], None] = lambda _: None,
     workers: int | None = None,
 ) -> list[FileResult]:
-    """Ingest files in order and return every result (see :func:`each_ingested`, which keeps none:
-    the command line uses that)."""
+    """Ingest files in order and return every result, one per return found (``advance`` is told
+    each); see :func:`each_ingested`, which keeps none: the command line uses that."""
     results = []
     for result in each_ingested(files, campaign, store, received_at, workers):
         results.append(result)
@@ -350,16 +411,19 @@ def each_ingested(
     store: Store | None,
     received_at: dt.datetime | None = None,
     workers: int | None = None,
+    committed: Callable[[], None] = lambda: None,
 ) -> Iterator[FileResult]:
     """Ingest files, yielding each one's result, in the order given, as soon as it is recorded.
 
     Reading and validating run in ``workers`` processes (default: one per core, fewer for a few
     files); this process alone writes the store, a batch at a time. A fault of the store
     (:class:`StoreProblem`) ends the run between two batches, its message saying how many files
-    were recorded; Ctrl-C does the same (``KeyboardInterrupt``), the workers stopped first."""
+    were recorded; Ctrl-C does the same (``KeyboardInterrupt``), the workers stopped first.
+    ``committed`` is called after the results of each batch are yielded (the console shows them
+    then, a batch at a time)."""
     done = 0
     try:
-        for result in _each_in_pool(files, campaign, store, received_at, workers):
+        for result in _each_in_pool(files, campaign, store, received_at, workers, committed):
             done += 1
             yield result
     except StoreProblem as exc:
@@ -367,7 +431,7 @@ def each_ingested(
         raise StoreProblem(f"{exc}{recorded}") from None
 
 
-def _each_in_pool(files, campaign, store, received_at, workers) -> Iterator[FileResult]:
+def _each_in_pool(files, campaign, store, received_at, workers, committed) -> Iterator[FileResult]:
     import campaign315.intake.read.docx  # noqa: F401  — loaded once here, inherited by forked workers
     import campaign315.intake.read.xlsx  # noqa: F401
     import campaign315.intake.validate.returns  # noqa: F401
@@ -375,7 +439,9 @@ def _each_in_pool(files, campaign, store, received_at, workers) -> Iterator[File
     workers = workers or (cores() if len(files) >= PARALLEL_FROM else 1)
     archive = store.archive if store is not None else None
     batch: list[Examined] = []
-    started = 0.0
+    size, started = 0, 0.0
+    # Workers are forked on Linux (they inherit the loaded modules) and spawned on Windows (each
+    # gets the campaign, the archive and the time as its setup's arguments, pickled).
     with Pool(_examine_in_worker, workers, setup=_worker_start, setup_args=(campaign, archive, received_at),
               memory_limit=WORKER_MEMORY) as pool:
         for item in pool.map(files, idle=BATCH_SECONDS):
@@ -385,13 +451,16 @@ def _each_in_pool(files, campaign, store, received_at, workers) -> Iterator[File
                     examined = _examine(path, campaign, archive, received_at, crashed=examined)
                 if not batch:
                     started = time.monotonic()
-                batch.append(examined)
-                if len(batch) < BATCH_FILES and time.monotonic() - started < BATCH_SECONDS:
+                batch.extend(examined)  # a file's returns all go in one batch: recorded together
+                size += sum(len(e.returns) for e in examined)
+                if size < BATCH_FILES and time.monotonic() - started < BATCH_SECONDS:
                     continue
             if batch:
                 yield from _record(batch, store)
-                batch = []
+                committed()
+                batch, size = [], 0
         yield from _record(batch, store)
+        committed()
 
 
 _worker_args: tuple = ()
@@ -402,15 +471,15 @@ def _worker_start(campaign: Campaign, archive: Archive | None, received_at: dt.d
     _worker_args = (campaign, archive, received_at)
 
 
-def _examine_in_worker(path: Path | str) -> Examined:
+def _examine_in_worker(path: Path | str) -> list[Examined]:
     """In a worker: the file's bytes, archived, and its examination — everything but the record."""
     campaign, archive, received_at = _worker_args
     return _examine(path, campaign, archive, received_at)
 
 
 def _os_reason(exc: OSError) -> str:
-    if isinstance(exc, PermissionError):
-        return "没有读取权限"
+    if isinstance(exc, PermissionError):  # on Windows: open in Excel or WPS (a sharing violation)
+        return refused_reason(exc)
     if isinstance(exc, IsADirectoryError):
         return "这是一个文件夹"
     if isinstance(exc, FileNotFoundError):

@@ -1,5 +1,8 @@
 """The folder the office works in, and ``c315 init``, which puts an editable copy of the campaign
-(and the templates) there."""
+(and the templates) there.
+
+Which files a workspace uses is known without reading them: the campaign (and pydantic) is loaded
+only when asked for, so ``c315 --version`` and shell completion's start stay light."""
 
 from __future__ import annotations
 
@@ -7,10 +10,13 @@ import os
 import shutil
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from campaign315.common.errors import WouldOverwrite
-from campaign315.common.files import shipped
-from campaign315.spec.campaign import CAMPAIGN_FILE, STORE_DIR, Campaign, load_campaign
+from campaign315.common.files import CAMPAIGN_FILE, STORE_DIR, shipped
+
+if TYPE_CHECKING:
+    from campaign315.spec.campaign import Campaign
 
 
 class Workspace:
@@ -21,9 +27,13 @@ class Workspace:
         self.root = Path(root or os.environ.get("C315_WORKSPACE") or ".").expanduser()
 
     @property
+    def has_own_campaign(self) -> bool:
+        """Did ``c315 init`` (or the office) put a ``campaign.toml`` here?"""
+        return (self.root / CAMPAIGN_FILE).is_file()
+
+    @property
     def campaign_file(self) -> Path:
-        own = self.root / CAMPAIGN_FILE
-        return own if own.is_file() else shipped("data") / CAMPAIGN_FILE
+        return self.root / CAMPAIGN_FILE if self.has_own_campaign else shipped("data") / CAMPAIGN_FILE
 
     @property
     def templates_dir(self) -> Path:
@@ -36,8 +46,9 @@ class Workspace:
 
     @cached_property
     def campaign(self) -> Campaign:
-        return load_campaign(self.campaign_file)
+        from campaign315.spec.campaign import load_campaign
 
+        return load_campaign(self.campaign_file)
 
 
 def init_workspace(directory: Path, *, force: bool = False) -> list[Path]:

@@ -5,11 +5,18 @@ from __future__ import annotations
 
 import datetime as dt
 from abc import ABC, abstractmethod
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Protocol
 
 from campaign315.spec.forms import RosterEntry, StatsLine
-from campaign315.store.records import ArchiveRecord, NewReturn, ReturnRows, StoredReturn, new_from_rows
+from campaign315.store.records import (
+    ArchiveRecord,
+    NewReturn,
+    ReturnRows,
+    StoredReturn,
+    by_file,
+    new_from_rows,
+)
 
 
 class Archive(Protocol):
@@ -31,8 +38,9 @@ class Store(ABC):
     program, a store from a newer c315) are raised as :class:`~campaign315.common.errors.StoreProblem`
     with a message for the collector."""
 
-    SCHEMA_VERSION = 2
-    """1: the first release (locations as text); 2: locations as columns."""
+    SCHEMA_VERSION = 3
+    """1: the first release (locations as text); 2: locations as columns; 3: several returns per
+    file (a return's ``place`` in its file; one SHA-256 may have several)."""
 
     archive: Archive
 
@@ -50,19 +58,30 @@ class Store(ABC):
         """Was the identical file recorded before (for any campaign)?"""
 
     @abstractmethod
+    def record_returns(self, returns: Sequence[NewReturn]) -> list[int] | None:
+        """Record the returns read from one file (all with its SHA-256) and everything read from
+        them, all or nothing; their ids, or None when the same file was recorded already (by this
+        run or a concurrent one)."""
+
     def record(self, new: NewReturn) -> int | None:
-        """Record one return and everything read from it, all or nothing; its id, or None when the
-        same file was recorded already (by this run or a concurrent one)."""
+        """Record a file holding one return; its id, or None when the file was recorded already."""
+        ids = self.record_returns([new])
+        return ids[0] if ids else None
 
     def record_rows(self, batch: list[ReturnRows]) -> list[int | None]:
-        """Record several returns, each all or nothing, as :meth:`record` does one; their ids (None
-        for a file recorded already, this batch included). A backend that can writes the batch
-        in one transaction; this one records them one at a time.
+        """Record the returns of several files, each file (its returns: consecutive rows with one
+        SHA-256) all or nothing, as :meth:`record_returns` does one; their ids (None for the
+        returns of a file recorded already, this batch included). A backend that can writes the
+        batch in one transaction; this one records a file at a time.
 
         Fault points (:mod:`~campaign315.common.faults`): ``in-transaction`` is reached once per
         return, its rows written and its transaction not yet committed; ``return-recorded`` once
         per return, after the transaction that holds it committed."""
-        return [self.record(new_from_rows(rows)) for rows in batch]
+        ids: list[int | None] = []
+        for group in by_file(batch):
+            found = self.record_returns([new_from_rows(one) for one in group])
+            ids.extend(found if found is not None else [None] * len(group))
+        return ids
 
     @abstractmethod
     def returns(self, campaign: str, unit: str | None = None, with_problems: bool = True) -> list[StoredReturn]:

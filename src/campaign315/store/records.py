@@ -1,8 +1,9 @@
-"""What the store keeps of each received file, as the rest of c315 sees it."""
+"""What the store keeps of each return — each form found in a received file — as the rest of c315 sees it."""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
@@ -25,11 +26,15 @@ class _Received:
     attachment: str | None
     outcome: str
     received_at: dt.datetime
+    place: str = ""
+    """Where in the file the return's form is, as a person reads it (a sheet's name, ``表2`` in a
+    document); "" for a file that holds none, and for returns stored before a file could hold
+    several. One file gives one return per form it holds."""
 
 
 @dataclass(kw_only=True)
 class StoredReturn(_Received):
-    """One received file as the store keeps it (problems loaded on demand)."""
+    """One return as the store keeps it (problems loaded on demand)."""
 
     id: int
     document_modified: str | None
@@ -42,7 +47,7 @@ class StoredReturn(_Received):
 
 @dataclass(kw_only=True)
 class NewReturn(_Received):
-    """What ingest hands the store for one file."""
+    """What ingest hands the store for one return (one form of a file)."""
 
     document_modified: dt.datetime | None
     problems: list[Problem]
@@ -84,6 +89,8 @@ class ReturnRows(NamedTuple):
     entries: tuple[tuple, ...] | None
     """附件1: (date, name, position, landline, mobile) for each person; None when the return holds
     no 附件1 form."""
+    place: str = ""
+    """Where in the file the return's form is (as :attr:`NewReturn.place`)."""
 
     @property
     def errors(self) -> int:
@@ -106,7 +113,22 @@ def rows_of(new: NewReturn) -> ReturnRows:
     return ReturnRows(
         new.campaign, new.sha256, new.filename, new.source_path, new.archive_key, new.unit, new.attachment,
         new.outcome, new.received_at, new.document_modified, form.filler if form else "", form.filler_phone if form else "",
-        tuple((p.severity, str(p.code), *p.location, p.value, p.message) for p in new.problems), lines, entries)
+        tuple((p.severity, str(p.code), *p.location, p.value, p.message) for p in new.problems), lines, entries,
+        new.place)
+
+
+def by_file(batch: list[ReturnRows]) -> Iterator[list[ReturnRows]]:
+    """The returns of a batch file by file: a file's returns are consecutive, share its SHA-256
+    and each has its own place, so a place seen again starts the next file (the same bytes sent
+    twice)."""
+    group: list[ReturnRows] = []
+    for rows in batch:
+        if group and (rows.sha256 != group[0].sha256 or any(rows.place == other.place for other in group)):
+            yield group
+            group = []
+        group.append(rows)
+    if group:
+        yield group
 
 
 def new_from_rows(rows: ReturnRows) -> NewReturn:
@@ -124,7 +146,7 @@ def new_from_rows(rows: ReturnRows) -> NewReturn:
     return NewReturn(campaign=rows.campaign, sha256=rows.sha256, filename=rows.filename, source_path=rows.source_path,
                      archive_key=rows.archive_key, unit=rows.unit, attachment=rows.attachment, outcome=rows.outcome,
                      received_at=rows.received_at, document_modified=rows.document_modified,
-                     problems=rows.problem_records(), form=form)
+                     problems=rows.problem_records(), form=form, place=rows.place)
 
 
 _NO_CELL = (None, "", 0, 0, 0)

@@ -15,7 +15,7 @@ import os
 import re
 import shutil
 import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
 from campaign315.common import faults
@@ -25,7 +25,7 @@ from campaign315.spec.location import Location
 from campaign315.spec.problems import Code, Problem
 from campaign315.store.archive import FolderArchive, os_failure
 from campaign315.store.base import Store
-from campaign315.store.records import ArchiveRecord, NewReturn, ReturnRows, StoredReturn, rows_of
+from campaign315.store.records import ArchiveRecord, NewReturn, ReturnRows, StoredReturn, by_file, rows_of
 
 DATABASE = "c315.sqlite"
 LOCK_WAIT = "C315_LOCK_WAIT"
@@ -33,11 +33,12 @@ LOCK_WAIT = "C315_LOCK_WAIT"
 FULL_BELOW = 1 << 20
 """Free bytes below which an I/O error of the database is taken for a full disk."""
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS returns (
+RETURNS_TABLE = """
+CREATE TABLE IF NOT EXISTS {name} (
     id INTEGER PRIMARY KEY,
     campaign TEXT NOT NULL,
-    sha256 TEXT NOT NULL UNIQUE,
+    sha256 TEXT NOT NULL,
+    place TEXT NOT NULL DEFAULT '',
     filename TEXT NOT NULL,
     source_path TEXT NOT NULL,
     archive_key TEXT NOT NULL,
@@ -51,8 +52,12 @@ CREATE TABLE IF NOT EXISTS returns (
     filler_phone TEXT NOT NULL DEFAULT '',
     errors INTEGER NOT NULL,
     warnings INTEGER NOT NULL,
-    ingested_at TEXT NOT NULL
-);
+    ingested_at TEXT NOT NULL,
+    UNIQUE (sha256, place)
+)"""
+"""One row per return: a file holding both forms has one row per form, told apart by ``place``."""
+
+SCHEMA = RETURNS_TABLE.format(name="returns") + """;
 CREATE INDEX IF NOT EXISTS returns_by_unit ON returns (campaign, unit, attachment, received_ts);
 CREATE TABLE IF NOT EXISTS problems (
     return_id INTEGER NOT NULL REFERENCES returns (id) ON DELETE CASCADE,
@@ -127,19 +132,29 @@ class SQLiteStore(Store):
                 f"{self.SCHEMA_VERSION} 版）。为免损坏，本程序不会改动它。请升级 c315 后再用这个工作目录。")
         if version == self.SCHEMA_VERSION:
             return
+        # Rebuilding the returns table must not cascade to the rows that refer to it; the switch
+        # has no effect inside a transaction, so it is thrown before one starts.
+        self.db.execute("PRAGMA foreign_keys=OFF")
         self.db.execute("BEGIN IMMEDIATE")
         try:
             version = self.db.execute("PRAGMA user_version").fetchone()[0]  # another process may have done it
             tables = {row[0] for row in self.db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-            if version < self.SCHEMA_VERSION and "returns" in tables:
+            if "returns" in tables and version < 2:
                 _upgrade_from_first_release(self.db)
+            if "returns" in tables and version < 3:
+                _upgrade_to_several_returns_per_file(self.db)
             _create_tables(self.db)
+            if self.db.execute("PRAGMA foreign_key_check").fetchone() is not None:
+                raise StoreProblem(f"数据库 {self.directory / DATABASE} 升级时发现记录对不上，已放弃升级，数据库未改动。"
+                                   "请运行 c315 verify 检查。")
             self.db.execute(f"PRAGMA user_version = {self.SCHEMA_VERSION}")
             self.db.execute("COMMIT")
         except BaseException:
             if self.db.in_transaction:
                 self.db.execute("ROLLBACK")
             raise
+        finally:
+            self.db.execute("PRAGMA foreign_keys=ON")
 
     # --- faults of the medium, said plainly ---
 
@@ -200,24 +215,19 @@ class SQLiteStore(Store):
     def record(self, new: NewReturn) -> int | None:
         return self.record_rows([rows_of(new)])[0]
 
+    def record_returns(self, returns: Sequence[NewReturn]) -> list[int] | None:
+        ids = self.record_rows([rows_of(new) for new in returns])
+        return None if not ids or any(i is None for i in ids) else ids  # type: ignore[return-value]
+
     def record_rows(self, batch: list[ReturnRows]) -> list[int | None]:
-        """The whole batch in one transaction: a return's rows are written whole or not at all,
-        and a file recorded already (by an earlier run, a concurrent one, or earlier in this batch)
-        is skipped, not an error."""
+        """The whole batch in one transaction. The returns of one file (its SHA-256, consecutive in
+        the batch) are written all or nothing; a file recorded already (by an earlier run, a
+        concurrent one, or earlier in this batch) is skipped, not an error, and so is a file with a
+        row the schema refuses — only that file is left out."""
         if not batch:
             return []
         with self._medium():
-            try:
-                ids = self._write(batch)
-            except sqlite3.IntegrityError:
-                # Not a file recorded twice (that is skipped above) but a row the schema refuses:
-                # record each return on its own, so only the one at fault is left out.
-                ids = []
-                for rows in batch:
-                    try:
-                        ids.extend(self._write([rows]))
-                    except sqlite3.IntegrityError:
-                        ids.append(None)
+            ids = self._write(batch)
         for return_id in ids:
             if return_id is not None:
                 faults.reached("return-recorded")
@@ -228,40 +238,52 @@ class SQLiteStore(Store):
         db, ids = self.db, []
         try:
             db.execute("BEGIN IMMEDIATE")
-            for rows in batch:
-                errors = rows.errors
-                cursor = db.execute(
-                    "INSERT INTO returns (campaign, sha256, filename, source_path, archive_key, unit, attachment, outcome,"
-                    " received_at, received_ts, document_modified, filler, filler_phone, errors, warnings, ingested_at)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (sha256) DO NOTHING",
-                    (
-                        rows.campaign, rows.sha256, rows.filename, rows.source_path, rows.archive_key, rows.unit,
-                        rows.attachment, rows.outcome, rows.received_at.isoformat(), rows.received_at.timestamp(),
-                        rows.document_modified.isoformat() if rows.document_modified else None,
-                        rows.filler, rows.filler_phone, errors, len(rows.problems) - errors, now,
-                    ),
-                )
-                if cursor.rowcount != 1:
-                    ids.append(None)  # recorded already
+            for group in by_file(batch):
+                if db.execute("SELECT 1 FROM returns WHERE sha256 = ? LIMIT 1", (group[0].sha256,)).fetchone():
+                    ids.extend([None] * len(group))  # recorded already
                     continue
-                return_id = cursor.lastrowid
-                db.executemany("INSERT INTO problems VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                               [(return_id, n, *p) for n, p in enumerate(rows.problems)])
-                if rows.lines:
-                    db.executemany("INSERT INTO stats_lines VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                                   [(return_id, *line) for line in rows.lines])
-                if rows.entries:
-                    db.executemany("INSERT INTO roster_entries VALUES (?, ?, ?, ?, ?, ?, ?)",
-                                   [(return_id, n, date.isoformat() if date else None, *rest)
-                                    for n, (date, *rest) in enumerate(rows.entries)])
-                ids.append(return_id)
-                faults.reached("in-transaction")
+                db.execute("SAVEPOINT one_file")
+                try:
+                    written = [self._insert(rows, now) for rows in group]
+                except sqlite3.IntegrityError:
+                    # A row the schema refuses: this file is left out, the rest of the batch kept.
+                    db.execute("ROLLBACK TO one_file")
+                    written = [None] * len(group)
+                db.execute("RELEASE one_file")
+                ids.extend(written)
             db.execute("COMMIT")
         except BaseException:
             if db.in_transaction:
                 db.execute("ROLLBACK")
             raise
         return ids
+
+    def _insert(self, rows: ReturnRows, now: str) -> int:
+        """One return's rows, inside the caller's transaction."""
+        db, errors = self.db, rows.errors
+        cursor = db.execute(
+            "INSERT INTO returns (campaign, sha256, place, filename, source_path, archive_key, unit, attachment, outcome,"
+            " received_at, received_ts, document_modified, filler, filler_phone, errors, warnings, ingested_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                rows.campaign, rows.sha256, rows.place, rows.filename, rows.source_path, rows.archive_key, rows.unit,
+                rows.attachment, rows.outcome, rows.received_at.isoformat(), rows.received_at.timestamp(),
+                rows.document_modified.isoformat() if rows.document_modified else None,
+                rows.filler, rows.filler_phone, errors, len(rows.problems) - errors, now,
+            ),
+        )
+        return_id = cursor.lastrowid
+        db.executemany("INSERT INTO problems VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                       [(return_id, n, *p) for n, p in enumerate(rows.problems)])
+        if rows.lines:
+            db.executemany("INSERT INTO stats_lines VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                           [(return_id, *line) for line in rows.lines])
+        if rows.entries:
+            db.executemany("INSERT INTO roster_entries VALUES (?, ?, ?, ?, ?, ?, ?)",
+                           [(return_id, n, date.isoformat() if date else None, *rest)
+                            for n, (date, *rest) in enumerate(rows.entries)])
+        faults.reached("in-transaction")
+        return return_id
 
     def returns(self, campaign: str, unit: str | None = None, with_problems: bool = True) -> list[StoredReturn]:
         sql = "SELECT * FROM returns WHERE campaign = ?" + (" AND unit = ?" if unit else "") + " ORDER BY received_ts, id"
@@ -377,3 +399,20 @@ def _upgrade_from_first_release(db: sqlite3.Connection) -> None:
                     for rid, key, quantity, remark, label, cell in lines])
     db.execute("DROP TABLE problems_v1")
     db.execute("DROP TABLE stats_lines_v1")
+
+
+# --- several returns per file ---------------------------------------------------------------------
+
+
+def _upgrade_to_several_returns_per_file(db: sqlite3.Connection) -> None:
+    """Schema 2 → 3, inside the caller's transaction (foreign keys off): a return gains its
+    ``place`` in its file, and a SHA-256 is unique per place instead of per row — a file holding
+    both forms is two returns. SQLite cannot drop a UNIQUE constraint, so the table is rebuilt as
+    its documentation prescribes, every id kept; each earlier return is its file's only one, at
+    place ''."""
+    kept = {row[1] for row in db.execute("PRAGMA table_info(returns)")}
+    db.execute(RETURNS_TABLE.format(name="returns_v3"))
+    columns = ", ".join(row[1] for row in db.execute("PRAGMA table_info(returns_v3)") if row[1] in kept)
+    db.execute(f"INSERT INTO returns_v3 ({columns}) SELECT {columns} FROM returns")
+    db.execute("DROP TABLE returns")
+    db.execute("ALTER TABLE returns_v3 RENAME TO returns")

@@ -38,9 +38,10 @@ class Unreadable(Exception):
         self.code, self.detail = code, detail
 
 
-def read_part(zf: zipfile.ZipFile, name: str) -> bytes | None:
+def read_part(zf: zipfile.ZipFile, name: str, check_doctype: bool = True) -> bytes | None:
     """A part's bytes, read with a hard cap (the central directory may lie about sizes); None if
-    absent. A part carrying a DOCTYPE is refused."""
+    absent. A part carrying a DOCTYPE is refused (unless ``check_doctype`` is False: a part only
+    copied, whose reader checks it later)."""
     try:
         with zf.open(name) as handle:
             data = handle.read(MAX_XML_PART_BYTES + 1)
@@ -48,13 +49,13 @@ def read_part(zf: zipfile.ZipFile, name: str) -> bytes | None:
         return None
     except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError, RuntimeError, zlib.error) as exc:
         raise Unreadable(Code.FILE_CORRUPT, f"部件 {name} 无法解压：{exc}") from None
-    return _checked(name, data)
+    return _checked(name, data, check_doctype)
 
 
-def _checked(name: str, data: bytes) -> bytes:
+def _checked(name: str, data: bytes, check_doctype: bool = True) -> bytes:
     if len(data) > MAX_XML_PART_BYTES:
         raise Unreadable(Code.FILE_UNSAFE, f"部件 {name} 解压后超过上限")
-    if data.find(b"<!DOCTYPE", 0, 4096) >= 0 or data.find(b"<!ENTITY", 0, 65536) >= 0:
+    if check_doctype and (data.find(b"<!DOCTYPE", 0, 4096) >= 0 or data.find(b"<!ENTITY", 0, 65536) >= 0):
         raise Unreadable(Code.FILE_UNSAFE, f"部件 {name} 含有 DOCTYPE/实体声明")
     return data
 
