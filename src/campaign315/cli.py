@@ -227,27 +227,32 @@ def ingest_cmd(
 
     示例：c315 ingest returned/*.xlsx returned/*.docx
     """
-    from campaign315.intake.ingest import expand_paths, ingest, parse_received_at
+    from campaign315.intake.ingest import each_ingested, expand_paths, parse_received_at
 
     ws = _workspace(workspace)
     campaign = ws.campaign
     files, skipped = expand_paths(paths)
     when = parse_received_at(received_at, campaign) if received_at else None
     store = None if dry_run else _open_store(ws)
+    from campaign315.console import IngestJson, IngestReport, skipped_report
+
+    # Each result is printed as soon as it is recorded (a file's returns together), and not kept.
+    report = IngestJson(sys.stdout) if json else IngestReport(_console(), dry_run, quiet)
     try:
         with _progress(len(files), "收表") as advance:
-            results = ingest(files, campaign, store, when, advance=lambda _: advance())
+            for result in each_ingested(files, campaign, store, when, committed=getattr(report, "flush", lambda: None)):
+                report.add(result)
+                advance()
     finally:
         if store is not None:
             store.close()
-    from campaign315.console import ingest_report, skipped_report
-
+        if json:
+            report.close()
     if json:
-        _print_json([r.as_json() for r in results])
         skipped_report(_console(stderr=True), skipped)  # a note, not a result: stderr
     else:
-        ingest_report(_console(), results, skipped, dry_run, quiet)
-    if any(r.outcome == "rejected" for r in results):
+        report.finish(skipped)
+    if report.rejected:
         raise typer.Exit(1)
 
 

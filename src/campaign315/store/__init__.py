@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from campaign315.store.base import Archive, Store
-from campaign315.store.records import ArchiveRecord, NewReturn, StoredReturn
+from campaign315.store.records import ArchiveRecord, NewReturn, ReturnRows, StoredReturn, rows_of
 
 
 def open_store(directory: Path) -> Store:
@@ -21,4 +21,4 @@ def open_store(directory: Path) -> Store:
     return SQLiteStore(Path(directory))
 
 
-__all__ = ["Archive", "ArchiveRecord", "NewReturn", "Store", "StoredReturn", "open_store"]
+__all__ = ["Archive", "ArchiveRecord", "NewReturn", "ReturnRows", "Store", "StoredReturn", "open_store", "rows_of"]

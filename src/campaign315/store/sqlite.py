@@ -1,7 +1,8 @@
 """The embedded store: SQLite in WAL mode under a workspace's ``.c315/`` (``c315.sqlite``), with its
 archive beside it (``archive/``). The only module of c315 that speaks SQL or imports ``sqlite3``.
 
-Each return is one transaction; the file's bytes are archived before anything parses them. The
+Returns are written in batches, one transaction each, every return in it whole or not at all;
+the file's bytes are archived before anything parses them. The
 database carries its schema version (``PRAGMA user_version``): a store from the previous release is
 upgraded in place when opened, one from a newer c315 is refused with a message.
 """
@@ -19,12 +20,12 @@ from pathlib import Path
 
 from campaign315.common import faults
 from campaign315.common.errors import NOTHING_LOST, RERUN, StoreProblem
-from campaign315.spec.forms import ActivityStats, DutyRoster, RosterEntry, StatsLine
+from campaign315.spec.forms import RosterEntry, StatsLine
 from campaign315.spec.location import Location
 from campaign315.spec.problems import Code, Problem
 from campaign315.store.archive import FolderArchive, os_failure
 from campaign315.store.base import Store
-from campaign315.store.records import ArchiveRecord, NewReturn, StoredReturn
+from campaign315.store.records import ArchiveRecord, NewReturn, ReturnRows, StoredReturn, by_file, rows_of
 
 DATABASE = "c315.sqlite"
 LOCK_WAIT = "C315_LOCK_WAIT"
@@ -211,58 +212,77 @@ class SQLiteStore(Store):
         with self._medium():
             return self.db.execute("SELECT 1 FROM returns WHERE sha256 = ?", (sha256,)).fetchone() is not None
 
+    def record(self, new: NewReturn) -> int | None:
+        return self.record_rows([rows_of(new)])[0]
+
     def record_returns(self, returns: Sequence[NewReturn]) -> list[int] | None:
-        now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+        ids = self.record_rows([rows_of(new) for new in returns])
+        return None if not ids or any(i is None for i in ids) else ids  # type: ignore[return-value]
+
+    def record_rows(self, batch: list[ReturnRows]) -> list[int | None]:
+        """The whole batch in one transaction. The returns of one file (its SHA-256, consecutive in
+        the batch) are written all or nothing; a file recorded already (by an earlier run, a
+        concurrent one, or earlier in this batch) is skipped, not an error, and so is a file with a
+        row the schema refuses — only that file is left out."""
+        if not batch:
+            return []
         with self._medium():
-            try:
-                self.db.execute("BEGIN IMMEDIATE")
-                ids = [self._insert(new, now) for new in returns]
-                faults.reached("in-transaction")
-                self.db.execute("COMMIT")
-            except sqlite3.IntegrityError:
-                self.db.execute("ROLLBACK")
-                return None
-            except BaseException:
-                if self.db.in_transaction:
-                    self.db.execute("ROLLBACK")
-                raise
-        faults.reached("return-recorded")
+            ids = self._write(batch)
+        for return_id in ids:
+            if return_id is not None:
+                faults.reached("return-recorded")
         return ids
 
-    def _insert(self, new: NewReturn, now: str) -> int:
+    def _write(self, batch: list[ReturnRows]) -> list[int | None]:
+        now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+        db, ids = self.db, []
+        try:
+            db.execute("BEGIN IMMEDIATE")
+            for group in by_file(batch):
+                if db.execute("SELECT 1 FROM returns WHERE sha256 = ? LIMIT 1", (group[0].sha256,)).fetchone():
+                    ids.extend([None] * len(group))  # recorded already
+                    continue
+                db.execute("SAVEPOINT one_file")
+                try:
+                    written = [self._insert(rows, now) for rows in group]
+                except sqlite3.IntegrityError:
+                    # A row the schema refuses: this file is left out, the rest of the batch kept.
+                    db.execute("ROLLBACK TO one_file")
+                    written = [None] * len(group)
+                db.execute("RELEASE one_file")
+                ids.extend(written)
+            db.execute("COMMIT")
+        except BaseException:
+            if db.in_transaction:
+                db.execute("ROLLBACK")
+            raise
+        return ids
+
+    def _insert(self, rows: ReturnRows, now: str) -> int:
         """One return's rows, inside the caller's transaction."""
-        errors = sum(p.is_error for p in new.problems)
-        form = new.form
-        cursor = self.db.execute(
+        db, errors = self.db, rows.errors
+        cursor = db.execute(
             "INSERT INTO returns (campaign, sha256, place, filename, source_path, archive_key, unit, attachment, outcome,"
             " received_at, received_ts, document_modified, filler, filler_phone, errors, warnings, ingested_at)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
-                new.campaign, new.sha256, new.place, new.filename, new.source_path, new.archive_key, new.unit,
-                new.attachment, new.outcome, new.received_at.isoformat(), new.received_at.timestamp(),
-                new.document_modified.isoformat() if new.document_modified else None,
-                form.filler if form else "", form.filler_phone if form else "",
-                errors, len(new.problems) - errors, now,
+                rows.campaign, rows.sha256, rows.place, rows.filename, rows.source_path, rows.archive_key, rows.unit,
+                rows.attachment, rows.outcome, rows.received_at.isoformat(), rows.received_at.timestamp(),
+                rows.document_modified.isoformat() if rows.document_modified else None,
+                rows.filler, rows.filler_phone, errors, len(rows.problems) - errors, now,
             ),
         )
         return_id = cursor.lastrowid
-        self.db.executemany(
-            "INSERT INTO problems VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [(return_id, n, p.severity, str(p.code), *p.location.columns(), p.value, p.message)
-             for n, p in enumerate(new.problems)],
-        )
-        if isinstance(form, ActivityStats):
-            self.db.executemany(
-                "INSERT INTO stats_lines VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [(return_id, line.key, line.quantity, line.remark, line.label,
-                  *(line.cell.columns() if line.cell else (None, "", 0, 0, 0))) for line in form.lines],
-            )
-        elif isinstance(form, DutyRoster):
-            self.db.executemany(
-                "INSERT INTO roster_entries VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [(return_id, n, e.date.isoformat() if e.date else None, e.name, e.position, e.landline, e.mobile)
-                 for n, e in enumerate(form.entries)],
-            )
+        db.executemany("INSERT INTO problems VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                       [(return_id, n, *p) for n, p in enumerate(rows.problems)])
+        if rows.lines:
+            db.executemany("INSERT INTO stats_lines VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                           [(return_id, *line) for line in rows.lines])
+        if rows.entries:
+            db.executemany("INSERT INTO roster_entries VALUES (?, ?, ?, ?, ?, ?, ?)",
+                           [(return_id, n, date.isoformat() if date else None, *rest)
+                            for n, (date, *rest) in enumerate(rows.entries)])
+        faults.reached("in-transaction")
         return return_id
 
     def returns(self, campaign: str, unit: str | None = None, with_problems: bool = True) -> list[StoredReturn]:
