@@ -259,9 +259,12 @@ POSIX_ONLY = re.compile(
     r"get_context\(\"fork\"\)")
 WINDOWS_BRANCHES = {
     ("common/faults.py", "signal.pause"): "_wait_for_a_signal: hasattr(signal, 'pause'), else short sleeps",
-    ("intake/ingest.py", "prctl"): "_end_with returns before it unless sys.platform is Linux",
-    ("intake/ingest.py", "PDEATHSIG"): "the same (the comment and the call)",
-    ("intake/ingest.py", "signal.SIGKILL"): "the same: the signal prctl asks for",
+    ("common/pool.py", "prctl"): "_end_with returns before it unless sys.platform is Linux",
+    ("common/pool.py", "PDEATHSIG"): "the same (the docstring and the call)",
+    ("common/pool.py", "signal.SIGKILL"): "the same: the signal prctl asks for",
+    ("common/pool.py", "import resource"): "_die_quietly and _limit_memory: inside try, ImportError caught (no limit)",
+    ("common/pool.py", "resource."): "the same: only after that import succeeded",
+    ("common/pool.py", "/proc"): "_limit_memory: OSError caught (no /proc: no limit)",
     ("intake/ingest.py", "os.O_NONBLOCK"): "getattr(os, 'O_NONBLOCK', 0): 0 on Windows",
 }
 """Every POSIX-only name in src/, with where its Windows branch is. A new one fails the test below
