@@ -141,7 +141,8 @@ class Examined:
 def ingest_file(path: Path, campaign: Campaign, store: Store | None, received_at: dt.datetime | None = None) -> FileResult:
     """Archive, read, identify, validate and (unless ``store`` is None: a dry run) record one file."""
     archive = store.archive if store is not None else None
-    examined = _examine(path, campaign, archive, received_at, known=store.knows if store is not None else None)
+    known = (lambda sha256: store.knows(sha256, campaign.id)) if store is not None else None
+    examined = _examine(path, campaign, archive, received_at, known=known)
     return _record(path, examined, campaign, store)
 
 
@@ -264,7 +265,7 @@ def _record(path: Path, examined: Examined, campaign: Campaign, store: Store | N
     name = shown(str(path))
     if not examined.sha256:
         return FileResult(name, "", "rejected", None, None, examined.received_at, exam.problems)
-    if store is not None and store.knows(examined.sha256):
+    if store is not None and store.knows(examined.sha256, campaign.id):
         return FileResult(name, examined.sha256, "duplicate", None, None, examined.received_at)
     outcome: Outcome = "accepted" if exam.accepted else "rejected"
     unit = exam.unit.name if exam.unit else None
@@ -305,8 +306,17 @@ def ingest(
             _ingest_in_pool(files, campaign, store, received_at, advance, workers, results)
     except StoreProblem as exc:
         done = f"本次收表在出错前已处理 {len(results)} 个文件（共 {len(files)} 个）。" if results else ""
-        raise StoreProblem(f"{exc}{done}") from None
+        raise StoreProblem(f"{exc}{done}{not_recorded(files[len(results):])}") from None
     return results
+
+
+def not_recorded(files: list[Path], shown_at_most: int = 20) -> str:
+    """The files a stopped run did not record, named (the first ``shown_at_most``)."""
+    if not files:
+        return ""
+    names = "、".join(shown(str(path)) for path in files[:shown_at_most])
+    more = f" 等（共 {len(files)} 个）" if len(files) > shown_at_most else ""
+    return f"以下 {len(files)} 个文件没有入库：{names}{more}。"
 
 
 def _ingest_in_pool(files, campaign, store, received_at, advance, workers, results) -> None:

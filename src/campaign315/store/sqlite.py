@@ -1,159 +1,137 @@
 """The embedded store: SQLite in WAL mode under a workspace's ``.c315/`` (``c315.sqlite``), with its
-archive beside it (``archive/``). The only module of c315 that speaks SQL or imports ``sqlite3``.
+archive beside it (``archive/``). The only module of c315 that imports ``sqlite3``; the queries
+are :mod:`.sql`'s, shared with PostgreSQL.
 
-Each return is one transaction; the file's bytes are archived before anything parses them. The
-database carries its schema version (``PRAGMA user_version``): a store from the previous release is
-upgraded in place when opened, one from a newer c315 is refused with a message.
+Each return is one transaction (``BEGIN IMMEDIATE``: writers queue for the lock, readers go on);
+the file's bytes are archived before anything parses them. The database carries its schema
+version twice: Alembic's revision (``alembic_version``) and ``PRAGMA user_version``, which every
+release of c315 reads — so a store from the previous release is upgraded in place when opened
+(one written by the first release is converted first), and one from a newer c315 is refused.
 """
 
 from __future__ import annotations
 
-import contextlib
-import datetime as dt
 import os
 import re
 import sqlite3
-from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from campaign315.common import faults
+from sqlalchemy import create_engine
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.pool import StaticPool
+
 from campaign315.common.errors import NOTHING_LOST, RERUN, StoreProblem
-from campaign315.spec.forms import ActivityStats, DutyRoster, RosterEntry, StatsLine
 from campaign315.spec.location import Location
-from campaign315.spec.problems import Code, Problem
 from campaign315.store.archive import FolderArchive, os_failure
-from campaign315.store.base import Store
-from campaign315.store.records import ArchiveRecord, NewReturn, StoredReturn
+from campaign315.store.migrate import run_migrations, version_name
+from campaign315.store.sql import SQLStore
 
 DATABASE = "c315.sqlite"
 LOCK_WAIT = "C315_LOCK_WAIT"
 """Seconds to wait for a database another process holds (default 60)."""
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS returns (
-    id INTEGER PRIMARY KEY,
-    campaign TEXT NOT NULL,
-    sha256 TEXT NOT NULL UNIQUE,
-    filename TEXT NOT NULL,
-    source_path TEXT NOT NULL,
-    archive_key TEXT NOT NULL,
-    unit TEXT,
-    attachment TEXT CHECK (attachment IN ('roster', 'stats')),
-    outcome TEXT NOT NULL CHECK (outcome IN ('accepted', 'rejected')),
-    received_at TEXT NOT NULL,
-    received_ts REAL NOT NULL,
-    document_modified TEXT,
-    filler TEXT NOT NULL DEFAULT '',
-    filler_phone TEXT NOT NULL DEFAULT '',
-    errors INTEGER NOT NULL,
-    warnings INTEGER NOT NULL,
-    ingested_at TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS returns_by_unit ON returns (campaign, unit, attachment, received_ts);
-CREATE TABLE IF NOT EXISTS problems (
-    return_id INTEGER NOT NULL REFERENCES returns (id) ON DELETE CASCADE,
-    seq INTEGER NOT NULL,
-    severity TEXT NOT NULL, code TEXT NOT NULL,
-    loc_kind TEXT NOT NULL, loc_name TEXT NOT NULL, loc_table INTEGER NOT NULL, loc_row INTEGER NOT NULL,
-    loc_column INTEGER NOT NULL,
-    value TEXT NOT NULL, message TEXT NOT NULL,
-    PRIMARY KEY (return_id, seq)
-);
-CREATE TABLE IF NOT EXISTS stats_lines (
-    return_id INTEGER NOT NULL REFERENCES returns (id) ON DELETE CASCADE,
-    item_key TEXT NOT NULL,
-    quantity INTEGER CHECK (quantity IS NULL OR quantity >= 0),
-    remark TEXT NOT NULL, label TEXT NOT NULL,
-    cell_kind TEXT, cell_name TEXT NOT NULL DEFAULT '', cell_table INTEGER NOT NULL DEFAULT 0,
-    cell_row INTEGER NOT NULL DEFAULT 0, cell_column INTEGER NOT NULL DEFAULT 0,
-    PRIMARY KEY (return_id, item_key)
-);
-CREATE TABLE IF NOT EXISTS roster_entries (
-    return_id INTEGER NOT NULL REFERENCES returns (id) ON DELETE CASCADE,
-    seq INTEGER NOT NULL,
-    date TEXT, name TEXT NOT NULL, position TEXT NOT NULL, landline TEXT NOT NULL, mobile TEXT NOT NULL,
-    PRIMARY KEY (return_id, seq)
-);
-"""
 
+class SQLiteStore(SQLStore):
+    """The store in ``directory`` (a workspace's ``.c315/``): ``database`` and ``archive/``."""
 
-def _create_tables(db: sqlite3.Connection) -> None:
-    """The schema's statements one by one, inside the caller's transaction (``executescript``
-    would commit it first)."""
-    for statement in SCHEMA.split(";"):
-        if statement.strip():
-            db.execute(statement)
+    _read_begin = "BEGIN"
+    _write_begin = "BEGIN IMMEDIATE"
+    _snapshot_begin = "BEGIN"
 
-
-class SQLiteStore(Store):
-    """The store under ``directory`` (a workspace's ``.c315/``): ``c315.sqlite`` and ``archive/``."""
-
-    def __init__(self, directory: Path):
+    def __init__(self, directory: Path, database: str = DATABASE, *, migrating: bool = False):
         self.directory = Path(directory)
+        self.path = self.directory / database
         self.archive = FolderArchive(self.directory / "archive")
-        wait = float(os.environ.get(LOCK_WAIT) or 60)
-        self._wait = wait
+        self._wait = float(os.environ.get(LOCK_WAIT) or 60)
         with self._medium():
             self.directory.mkdir(parents=True, exist_ok=True)
-            self.db = sqlite3.connect(self.directory / DATABASE, timeout=wait, isolation_level=None)
+            engine = create_engine("sqlite://", creator=self._connect, poolclass=StaticPool)
             try:
-                self.db.execute(f"PRAGMA busy_timeout={int(wait * 1000)}")
-                self.db.execute("PRAGMA journal_mode=WAL")
-                self.db.execute("PRAGMA synchronous=NORMAL")
-                self.db.execute("PRAGMA foreign_keys=ON")
-                self._prepare_schema()
+                self._connected(engine)
+                self._prepare_schema(upgrade=not migrating)
             except BaseException:
-                self.db.close()
+                engine.dispose()
                 raise
+
+    def _connect(self) -> sqlite3.Connection:
+        db = sqlite3.connect(self.path, timeout=self._wait, isolation_level=None, check_same_thread=False)
+        db.execute(f"PRAGMA busy_timeout={int(self._wait * 1000)}")
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=NORMAL")
+        db.execute("PRAGMA foreign_keys=ON")
+        return db
 
     @property
     def where(self) -> str:
         return str(self.directory)
 
-    def close(self) -> None:
-        self.db.close()
+    def _dialect_insert(self, table):
+        return sqlite_insert(table)
 
     # --- the schema ---
 
-    def _prepare_schema(self) -> None:
-        version = self.db.execute("PRAGMA user_version").fetchone()[0]
+    def _user_version(self) -> int:
+        return self.conn.connection.driver_connection.execute("PRAGMA user_version").fetchone()[0]
+
+    def _prepare_schema(self, upgrade: bool = True) -> None:
+        version = self._user_version()
         if version > self.SCHEMA_VERSION:
             raise StoreProblem(
-                f"数据库 {self.directory / DATABASE} 是更新版本的 c315 写的（数据格式第 {version} 版，本程序只认到第 "
+                f"数据库 {self.path} 是更新版本的 c315 写的（数据格式第 {version} 版，本程序只认到第 "
                 f"{self.SCHEMA_VERSION} 版）。为免损坏，本程序不会改动它。请升级 c315 后再用这个工作目录。")
-        if version == self.SCHEMA_VERSION:
-            return
-        self.db.execute("BEGIN IMMEDIATE")
-        try:
-            version = self.db.execute("PRAGMA user_version").fetchone()[0]  # another process may have done it
-            tables = {row[0] for row in self.db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-            if version < self.SCHEMA_VERSION and "returns" in tables:
-                _upgrade_from_first_release(self.db)
-            _create_tables(self.db)
-            self.db.execute(f"PRAGMA user_version = {self.SCHEMA_VERSION}")
-            self.db.execute("COMMIT")
-        except BaseException:
-            if self.db.in_transaction:
-                self.db.execute("ROLLBACK")
-            raise
+        if version < self.SCHEMA_VERSION and upgrade:
+            self.migrate()
+
+    def migrate(self) -> tuple[str | None, str]:
+        """Create or upgrade the schema, in one transaction that holds the write lock (a second
+        process waits, then finds it done). (version before — None for a new store —, after)."""
+        raw = self.conn.connection.driver_connection
+        with self._medium():
+            raw.execute("PRAGMA foreign_keys=OFF")  # a table is rebuilt: its children must not follow it
+            try:
+                self._begin_sql = "BEGIN IMMEDIATE"
+                with self.conn.begin():
+                    before = self._user_version()
+                    tables = {row[0] for row in self.conn.exec_driver_sql(
+                        "SELECT name FROM sqlite_master WHERE type = 'table'")}
+                    was = version_name(max(before, 1)) if "returns" in tables else None
+                    if before < self.SCHEMA_VERSION:
+                        stamp = None
+                        if "alembic_version" not in tables and "returns" in tables:
+                            if before < 2:
+                                _upgrade_from_first_release(self.conn)
+                            stamp = "0002"
+                        run_migrations(self.conn, stamp=stamp)
+                        self.conn.exec_driver_sql(f"PRAGMA user_version = {self.SCHEMA_VERSION}")
+            finally:
+                raw.execute("PRAGMA foreign_keys=ON")
+        return was, version_name(self.SCHEMA_VERSION)
+
+    # --- checks ---
+
+    def integrity_check(self) -> list[str]:
+        with self._reading() as conn:
+            rows = [str(row[0]) for row in conn.exec_driver_sql("PRAGMA integrity_check")]
+        return [] if rows == ["ok"] else rows
 
     # --- faults of the medium, said plainly ---
 
-    @contextlib.contextmanager
-    def _medium(self) -> Iterator[None]:
-        """Turn a full disk, a read-only folder or a database held by another program into one
-        :class:`StoreProblem` that says what happened and that nothing received was lost."""
-        try:
-            yield
-        except sqlite3.DatabaseError as exc:  # OperationalError included
-            raise self._failure(str(exc)) or StoreProblem(
-                f"数据库 {self.directory / DATABASE} 无法使用（{exc}）。收到的原件都在存档里，没有丢失。"
-                f"请运行 c315 verify 检查；如数据库已损坏，请用备份恢复。") from None
-        except OSError as exc:
-            raise os_failure(exc, f"工作目录的数据文件夹 {self.directory}") or exc from None
+    def _failure(self, exc: DBAPIError) -> StoreProblem:
+        text = str(exc.orig)
+        return self._said(text) or StoreProblem(
+            f"数据库 {self.path} 无法使用（{text}）。收到的原件都在存档里，没有丢失。"
+            f"请运行 c315 verify 检查；如数据库已损坏，请用备份恢复。")
 
-    def _failure(self, text: str) -> StoreProblem | None:
-        database = self.directory / DATABASE
+    def _lost(self, detail: str) -> StoreProblem:
+        return self._said(detail) or super()._lost(detail)
+
+    def _os_failure(self, exc: OSError) -> StoreProblem | None:
+        return os_failure(exc, f"工作目录的数据文件夹 {self.directory}")
+
+    def _said(self, text: str) -> StoreProblem | None:
+        database = self.path
         text = text.lower()
         if "full" in text:
             return StoreProblem(f"磁盘已满，无法写入数据库 {database}。{NOTHING_LOST}。请腾出磁盘空间后{RERUN}。")
@@ -166,146 +144,6 @@ class SQLiteStore(Store):
                 f"没有权限写入数据库 {database}（文件夹只读或属于其他用户）。{NOTHING_LOST}。"
                 f"请换一个可写的工作目录（--workspace），或请管理员开放写权限后{RERUN}。")
         return None
-
-    # --- checks ---
-
-    def integrity_check(self) -> list[str]:
-        with self._medium():
-            rows = [str(row[0]) for row in self.db.execute("PRAGMA integrity_check").fetchall()]
-        return [] if rows == ["ok"] else rows
-
-    def archive_records(self) -> list[ArchiveRecord]:
-        with self._medium():
-            rows = self.db.execute("SELECT id, sha256, filename, archive_key FROM returns ORDER BY id").fetchall()
-        return [ArchiveRecord(*row) for row in rows]
-
-    # --- returns ---
-
-    def knows(self, sha256: str) -> bool:
-        with self._medium():
-            return self.db.execute("SELECT 1 FROM returns WHERE sha256 = ?", (sha256,)).fetchone() is not None
-
-    def record(self, new: NewReturn) -> int | None:
-        errors = sum(p.is_error for p in new.problems)
-        now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-        form = new.form
-        with self._medium():
-            try:
-                self.db.execute("BEGIN IMMEDIATE")
-                cursor = self.db.execute(
-                    "INSERT INTO returns (campaign, sha256, filename, source_path, archive_key, unit, attachment, outcome,"
-                    " received_at, received_ts, document_modified, filler, filler_phone, errors, warnings, ingested_at)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (
-                        new.campaign, new.sha256, new.filename, new.source_path, new.archive_key, new.unit,
-                        new.attachment, new.outcome, new.received_at.isoformat(), new.received_at.timestamp(),
-                        new.document_modified.isoformat() if new.document_modified else None,
-                        form.filler if form else "", form.filler_phone if form else "",
-                        errors, len(new.problems) - errors, now,
-                    ),
-                )
-                return_id = cursor.lastrowid
-                self.db.executemany(
-                    "INSERT INTO problems VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    [(return_id, n, p.severity, str(p.code), *p.location.columns(), p.value, p.message)
-                     for n, p in enumerate(new.problems)],
-                )
-                if isinstance(form, ActivityStats):
-                    self.db.executemany(
-                        "INSERT INTO stats_lines VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                        [(return_id, line.key, line.quantity, line.remark, line.label,
-                          *(line.cell.columns() if line.cell else (None, "", 0, 0, 0))) for line in form.lines],
-                    )
-                elif isinstance(form, DutyRoster):
-                    self.db.executemany(
-                        "INSERT INTO roster_entries VALUES (?, ?, ?, ?, ?, ?, ?)",
-                        [(return_id, n, e.date.isoformat() if e.date else None, e.name, e.position, e.landline, e.mobile)
-                         for n, e in enumerate(form.entries)],
-                    )
-                faults.reached("in-transaction")
-                self.db.execute("COMMIT")
-            except sqlite3.IntegrityError:
-                self.db.execute("ROLLBACK")
-                return None
-            except BaseException:
-                if self.db.in_transaction:
-                    self.db.execute("ROLLBACK")
-                raise
-        faults.reached("return-recorded")
-        return return_id
-
-    def returns(self, campaign: str, unit: str | None = None, with_problems: bool = True) -> list[StoredReturn]:
-        sql = "SELECT * FROM returns WHERE campaign = ?" + (" AND unit = ?" if unit else "") + " ORDER BY received_ts, id"
-        with self._medium():
-            return self._returns(self.db.execute(sql, (campaign, unit) if unit else (campaign,)), with_problems)
-
-    def latest_returns(self, campaign: str, cutoff: dt.datetime | None) -> list[StoredReturn]:
-        """The latest accepted and the latest rejected, before and after the cut-off (at most four
-        per unit × attachment): a summary over 100,000 stored returns reads a few dozen rows."""
-        sql = """
-            SELECT * FROM (
-                SELECT *, ROW_NUMBER() OVER (
-                    PARTITION BY unit, attachment, outcome, received_ts <= ?
-                    ORDER BY received_ts DESC, id DESC) AS rank_in_group
-                FROM returns WHERE campaign = ?)
-            WHERE rank_in_group = 1 ORDER BY received_ts, id"""
-        limit = cutoff.timestamp() if cutoff else float("inf")
-        with self._medium():
-            return self._returns(self.db.execute(sql, (limit, campaign)), with_problems=True, drop=("rank_in_group",))
-
-    def _returns(self, cursor: sqlite3.Cursor, with_problems: bool, drop: tuple[str, ...] = ()) -> list[StoredReturn]:
-        names = [d[0] for d in cursor.description]
-        found = []
-        for row in cursor.fetchall():
-            record = dict(zip(names, row, strict=True))
-            for column in ("received_ts", "ingested_at", *drop):
-                record.pop(column)
-            record["received_at"] = dt.datetime.fromisoformat(record["received_at"])
-            found.append(StoredReturn(**record))
-        if with_problems:
-            self.attach_problems(found)
-        return found
-
-    def attach_problems(self, returns: list[StoredReturn]) -> None:
-        by_id = {r.id: r for r in returns}
-        for r in returns:
-            r.problems = []
-        select = "SELECT return_id, severity, code, loc_kind, loc_name, loc_table, loc_row, loc_column, value, message FROM problems"
-        with self._medium():
-            rows = self._in(select, by_id, "ORDER BY return_id, seq")
-        for return_id, severity, code, kind, name, table, row, column, value, message in rows:
-            by_id[return_id].problems.append(
-                Problem(severity, Code(code), Location(kind, name, table, row, column), value, message))
-
-    def stats_lines(self, return_ids: Iterable[int]) -> dict[int, list[StatsLine]]:
-        result: dict[int, list[StatsLine]] = {rid: [] for rid in return_ids}
-        select = ("SELECT return_id, item_key, quantity, remark, label, cell_kind, cell_name, cell_table, cell_row,"
-                  " cell_column FROM stats_lines")
-        with self._medium():
-            rows = self._in(select, result)
-        for return_id, key, quantity, remark, label, kind, name, table, row, column in rows:
-            cell = Location(kind, name, table, row, column) if kind else None
-            result[return_id].append(StatsLine(key=key, quantity=quantity, remark=remark, label=label, cell=cell))
-        return result
-
-    def roster_entries(self, return_ids: Iterable[int]) -> dict[int, list[RosterEntry]]:
-        result: dict[int, list[RosterEntry]] = {rid: [] for rid in return_ids}
-        select = "SELECT return_id, date, name, position, landline, mobile FROM roster_entries"
-        with self._medium():
-            rows = self._in(select, result, "ORDER BY return_id, seq")
-        for return_id, date, name, position, landline, mobile in rows:
-            result[return_id].append(RosterEntry(date=dt.date.fromisoformat(date) if date else None, name=name,
-                                                 position=position, landline=landline, mobile=mobile))
-        return result
-
-    def _in(self, select: str, ids, tail: str = "") -> list[tuple]:
-        ids = list(ids)
-        if not ids:
-            return []
-        self.db.execute("CREATE TEMP TABLE IF NOT EXISTS wanted (id INTEGER PRIMARY KEY)")
-        self.db.execute("DELETE FROM wanted")
-        self.db.executemany("INSERT OR IGNORE INTO wanted VALUES (?)", [(i,) for i in ids])
-        return self.db.execute(f"{select} WHERE return_id IN (SELECT id FROM wanted) {tail}").fetchall()
 
 
 # --- the previous release's store ------------------------------------------------------------------
@@ -331,13 +169,39 @@ def _legacy_location(text: str) -> Location:
     return Location.file(text) if "." in text or "/" in text else Location.sheet(text)
 
 
-def _upgrade_from_first_release(db: sqlite3.Connection) -> None:
+_RELEASE_2_CHILDREN = """
+CREATE TABLE problems (
+    return_id INTEGER NOT NULL REFERENCES returns (id) ON DELETE CASCADE,
+    seq INTEGER NOT NULL,
+    severity TEXT NOT NULL, code TEXT NOT NULL,
+    loc_kind TEXT NOT NULL, loc_name TEXT NOT NULL, loc_table INTEGER NOT NULL, loc_row INTEGER NOT NULL,
+    loc_column INTEGER NOT NULL,
+    value TEXT NOT NULL, message TEXT NOT NULL,
+    PRIMARY KEY (return_id, seq)
+);
+CREATE TABLE stats_lines (
+    return_id INTEGER NOT NULL REFERENCES returns (id) ON DELETE CASCADE,
+    item_key TEXT NOT NULL,
+    quantity INTEGER CHECK (quantity IS NULL OR quantity >= 0),
+    remark TEXT NOT NULL, label TEXT NOT NULL,
+    cell_kind TEXT, cell_name TEXT NOT NULL DEFAULT '', cell_table INTEGER NOT NULL DEFAULT 0,
+    cell_row INTEGER NOT NULL DEFAULT 0, cell_column INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (return_id, item_key)
+)
+"""
+"""The two tables the second release changed, as it wrote them (the first release's ``returns`` and
+``roster_entries`` were already the second's, but for one column's name)."""
+
+
+def _upgrade_from_first_release(conn: Connection) -> None:
     """Schema 1 → 2, inside the caller's transaction: locations become columns, and the archive
-    path of a return becomes its archive key (the same text)."""
+    path of a return becomes its archive key (the same text). Migration ``0003`` takes it on."""
+    db = conn.connection.driver_connection
     db.execute("ALTER TABLE returns RENAME COLUMN archive_path TO archive_key")
     db.execute("ALTER TABLE problems RENAME TO problems_v1")
     db.execute("ALTER TABLE stats_lines RENAME TO stats_lines_v1")
-    _create_tables(db)
+    for statement in _RELEASE_2_CHILDREN.split(";"):
+        db.execute(statement)
     problems = db.execute("SELECT return_id, seq, severity, code, location, value, message FROM problems_v1").fetchall()
     db.executemany("INSERT INTO problems VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                    [(rid, seq, severity, code, *_legacy_location(location).columns(), value, message)
