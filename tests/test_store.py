@@ -1,5 +1,6 @@
 """The store keeps everything: every file's exact bytes, every return and what was read from it,
-which one counts, and where each unit stands against the due times (``status``, ``history``)."""
+which one counts, and where each unit stands against the due times (``status``, ``history``).
+Every test here runs twice: on the workspace's SQLite store and on a real PostgreSQL database."""
 
 from __future__ import annotations
 
@@ -26,6 +27,12 @@ def at(text: str) -> dt.datetime:
     return dt.datetime.fromisoformat(text).replace(tzinfo=TZ)
 
 
+@pytest.fixture
+def store_url(backend_url):
+    """Both backends (conftest's ``backend_url``) for every test of this module."""
+    return backend_url
+
+
 def copy_as(path: Path, folder: Path, name: str) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     return Path(shutil.copy2(path, folder / name))
@@ -42,9 +49,9 @@ def test_archive_holds_the_exact_bytes_keyed_by_sha256_and_the_original_is_untou
     sha256 = hashlib.sha256(before).hexdigest()
     assert result.sha256 == sha256
     stored = kept.by_sha(sha256)
-    archived = kept.store.directory / stored.archive_path
-    assert sha256 in archived.name
-    assert archived.read_bytes() == before
+    assert sha256 in stored.archive_key and stored.archive_key.endswith(f".{fmt}")
+    assert kept.store.archive.read(stored.archive_key) == before
+    assert kept.store.archive.digest(stored.archive_key) == sha256
     assert path.read_bytes() == before
     assert path.stat().st_mtime_ns == stat.st_mtime_ns
     assert (stored.filename, stored.source_path) == (path.name, str(path.absolute()))
@@ -56,7 +63,7 @@ def test_a_rejected_file_is_archived_and_recorded_but_never_counts(forms, kept, 
     stored = kept.by_sha(result.sha256)
     assert (stored.outcome, stored.unit, stored.attachment, stored.errors) == ("rejected", "办公室", "stats", 1)
     assert [p.code for p in stored.problems] == ["quantity-not-number"]
-    assert (kept.store.directory / stored.archive_path).read_bytes() == path.read_bytes()
+    assert kept.store.archive.read(stored.archive_key) == path.read_bytes()
     (standing,) = [s for s in standings(campaign, kept.returns()) if (s.unit.name, s.attachment) == ("办公室", "stats")]
     assert (standing.status, standing.counting) == ("rejected", None)
 

@@ -396,9 +396,9 @@ def store_copy_cmd(
     from campaign315.store.copy import copy_store
 
     ws = _workspace(workspace)
-    with _open_store(ws, store_url) as source, open_store(to) as target:
-        with _progress(sum(source.campaigns().values()), "复制") as advance:
-            result = copy_store(source, target, advance=lambda _: advance())
+    with _open_store(ws, store_url) as source, open_store(to) as target, \
+            _progress(sum(source.campaigns().values()), "复制") as advance:
+        result = copy_store(source, target, advance=lambda _: advance())
     _console().print(f"已复制到 {describe_location(to)}：{result.describe()}", markup=False)
     if result.missing:
         raise typer.Exit(1)

@@ -5,7 +5,7 @@ Nothing happens unless the environment names a plan, which only tests do::
 
     C315_FAULT="return-recorded:3:kill"        # SIGKILL the whole ingest after the 3rd recorded return
     C315_FAULT="in-transaction:120:kill"       # … inside the 120th return's transaction
-    C315_FAULT="return-recorded:2:pause"       # say so on stderr, then wait for a signal (Ctrl-C)
+    C315_FAULT="return-recorded:2:pause"       # say so on stderr, then wait: Ctrl-C stops, SIGUSR1 goes on
     C315_FAULT="archive-written:1:no-space"    # the 1st archive write fails as on a full disk
 
 Counts are per process (each pool worker counts its own archive writes). The points:
@@ -61,9 +61,14 @@ def reached(point: str) -> None:
         os.kill(int(os.environ.get(ROOT, os.getpid())), signal.SIGKILL)
         os.kill(os.getpid(), signal.SIGKILL)
     elif action == "pause":
+        resumed = []
+        previous = signal.signal(signal.SIGUSR1, lambda *_: resumed.append(True))
         sys.stderr.write(f"{PAUSED} {point} {count}\n")
         sys.stderr.flush()
-        while True:  # a signal's handler (Ctrl-C: KeyboardInterrupt) ends the wait
-            signal.pause()
+        try:
+            while not resumed:  # Ctrl-C (KeyboardInterrupt) ends the wait as a stop; SIGUSR1 as "go on"
+                signal.pause()
+        finally:
+            signal.signal(signal.SIGUSR1, previous)
     elif action == "no-space":
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))

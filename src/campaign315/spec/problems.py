@@ -56,6 +56,7 @@ class Code(StrEnum):
     UNIT_MISMATCH = ("unit-mismatch", "error", "表格是发给「{detail}」的，但填报部门写的是「{value}」。请确认是哪个部门的报表。")
     ATTACHMENT_MISMATCH = ("attachment-mismatch", "error", "表格标识是{detail}，但表内标题和表头是另一张表。")
     ATTACHMENT_NOT_OWED = ("attachment-not-owed", "warning", "本次活动不要求该部门报送{detail}，已收存但不计入汇总。")
+    ATTACHMENT_NOT_COLLECTED = ("attachment-not-collected", "error", "本次活动只收{detail}。这份文件已存档，不计入汇总，无需重报。")
     # --- 附件2 ---
     STATS_EMPTY = ("stats-empty", "error", "统计表一个数量也没有填写。没有开展的项目请填 0。")
     QUANTITY_EMPTY = ("quantity-empty", "warning", "数量未填写，按「未报告」处理（不计为 0）。没有开展请填 0。")

@@ -27,7 +27,14 @@ from campaign315.spec.location import Location
 from campaign315.spec.problems import Code, Problem
 from campaign315.store.base import Store
 from campaign315.store.records import ArchiveRecord, NewReturn, StoredReturn
-from campaign315.store.schema import SCHEMA_REVISION, archive_files, problems, returns, roster_entries, stats_lines
+from campaign315.store.schema import (
+    SCHEMA_REVISION,
+    archive_files,
+    problems,
+    returns,
+    roster_entries,
+    stats_lines,
+)
 
 T = TypeVar("T")
 

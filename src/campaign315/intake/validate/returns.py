@@ -72,6 +72,13 @@ def examine(package: Package, campaign: Campaign) -> Examination:
         result.problems.append(problem(Code.NOT_A_FORM, where))
         return result
     result.attachment = located.attachment
+    if not campaign.units_owing(located.attachment):  # e.g. the city collects no duty roster
+        collected = "、".join(f"{campaign.spec(k).label}（{campaign.spec(k).title}）"
+                             for k in ("roster", "stats") if campaign.units_owing(k))
+        spec = campaign.spec(located.attachment)
+        result.problems.append(problem(Code.ATTACHMENT_NOT_COLLECTED, where, "",
+                                       f"{collected}，不收{spec.label}（{spec.title}）"))
+        return result
     result.unit = _identify_unit(located, trusted, campaign, result.problems)
     unit_name = result.unit.name if result.unit else (trusted.unit if trusted else "")
     if result.unit and not result.unit.owes(located.attachment):
