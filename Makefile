@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install test lint demo bench fuzz clean
+.PHONY: install test lint demo demo-city bench fuzz clean
 
 install: $(STAMP)
 
@@ -16,6 +16,10 @@ $(STAMP): pyproject.toml
 ## The whole journey on the shipped campaign and sample returns: generate, ingest, summary.
 demo: $(STAMP)
 	$(PY) scripts/demo.py
+
+## Three districts and the city in one throw-away PostgreSQL store (needs Debian's postgresql package).
+demo-city: $(STAMP)
+	$(PY) scripts/demo_city.py
 
 ## The test suite (what CI runs).
 test: $(STAMP)
@@ -32,4 +36,4 @@ fuzz: $(STAMP)
 	$(PY) scripts/fuzz.py --examples 20000
 
 clean:
-	rm -rf $(VENV) build dist demo forms summary .c315 .pytest_cache .ruff_cache .hypothesis src/*.egg-info
+	rm -rf $(VENV) build dist demo demo-city forms summary .c315 .pytest_cache .ruff_cache .hypothesis src/*.egg-info

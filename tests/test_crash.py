@@ -117,7 +117,7 @@ def no_workers_left(workspace: Path, within: float = 5.0) -> list[int]:
 
 def problems_of(workspace: Path) -> set[tuple[str, str]]:
     with open_store(workspace / ".c315") as store:
-        return {(p.code, p.path) for p in verify_store(store)}
+        return {(p.code, p.location.name) for p in verify_store(store)}
 
 
 # --- SIGKILL at random moments -----------------------------------------------------------------
@@ -206,80 +206,118 @@ def test_two_ingests_at_once_record_each_return_once(returned, tmp_path, round_)
     assert problems_of(workspace) == set()
 
 
-# --- verify_store --------------------------------------------------------------------------------
+# --- verify_store, on both backends ----------------------------------------------------------------
 
 
-@pytest.fixture
-def kept_store(returned, tmp_path):
-    """A store holding four returns, as ingest leaves it."""
+class Kept:
+    """A store holding four returns, as ingest leaves it, and a way to damage it from outside
+    (files in a folder archive; rows in a database archive)."""
+
+    def __init__(self, store: Store, url: str | None):
+        self.store, self.url = store, url
+
+    def keys(self) -> list[str]:
+        return sorted(self.store.archive.keys())
+
+    def _sql(self, statement: str, *params):
+        if self.url:
+            import psycopg
+
+            with psycopg.connect(self.url) as conn:
+                return conn.execute(statement.replace("?", "%s"), params).fetchall() if statement.startswith("SELECT") \
+                    else conn.execute(statement.replace("?", "%s"), params)
+        with contextlib.closing(sqlite3.connect(self.store.path)) as db, db:
+            return db.execute(statement, params).fetchall()
+
+    def alter(self, key: str) -> None:
+        data = bytearray(self.store.archive.read(key))
+        data[100] ^= 0xFF
+        self.put_raw(key, bytes(data))
+
+    def delete(self, key: str) -> None:
+        if self.url:
+            self._sql("DELETE FROM archive_files WHERE key = ?", key)
+        else:
+            (self.store.archive.folder.parent / key).unlink()
+
+    def put_raw(self, key: str, data: bytes) -> None:
+        if self.url:
+            self._sql("INSERT INTO archive_files (key, sha256, size, data, stored_at) VALUES (?, '', 0, ?, '')"
+                      " ON CONFLICT (key) DO UPDATE SET data = excluded.data", key, data)
+        else:
+            path = self.store.archive.folder.parent / key
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(data)
+
+    def record(self, key: str) -> tuple[int, str]:
+        ((record, filename),) = self._sql("SELECT id, filename FROM returns WHERE archive_key = ?", key)
+        return record, filename
+
+    def point(self, record: int, key: str) -> None:
+        self._sql("UPDATE returns SET archive_key = ? WHERE id = ?", key, record)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def kept_store(request, returned, tmp_path):
     campaign = load_campaign(shipped("data") / "campaign.toml")
-    store = open_store(tmp_path / "store")
+    url = request.getfixturevalue("pg_url") if request.param == "postgresql" else None
+    store = open_store(url or tmp_path / "store")
     for path in returned[:2] + returned[-2:]:
         assert ingest_file(path, campaign, store).outcome == "accepted"
-    yield store
+    yield Kept(store, url)
     store.close()
 
 
-def archived(store: Store) -> list[Path]:
-    return sorted(path for path in store.archive_dir.rglob("*") if path.is_file())
-
-
-def relative(store: Store, path: Path) -> str:
-    return path.relative_to(store.directory).as_posix()
+def found_in(kept: Kept) -> set[tuple[str, str, str]]:
+    return {(p.code, p.location.name, p.severity) for p in verify_store(kept.store)}
 
 
 def test_a_store_as_ingest_leaves_it_verifies_clean(kept_store):
-    assert len(archived(kept_store)) == 4
-    assert verify_store(kept_store) == []
+    assert len(kept_store.keys()) == 4
+    assert verify_store(kept_store.store) == []
 
 
 def test_an_altered_archive_file_is_named(kept_store):
-    victim = archived(kept_store)[1]
-    data = bytearray(victim.read_bytes())
-    data[100] ^= 0xFF
-    victim.write_bytes(bytes(data))
-    (found,) = verify_store(kept_store)
-    assert (found.severity, found.code, found.path) == ("error", "archive-altered", relative(kept_store, victim))
+    victim = kept_store.keys()[1]
+    kept_store.alter(victim)
+    (found,) = verify_store(kept_store.store)
+    assert (found.severity, found.code, found.location.name) == ("error", "archive-altered", victim)
     assert "SHA-256" in found.message
 
 
 def test_a_deleted_archive_file_is_named_with_its_record(kept_store):
-    victim = archived(kept_store)[2]
-    victim.unlink()
-    ((record, filename),) = kept_store.db.execute(
-        "SELECT id, filename FROM returns WHERE archive_path = ?", (relative(kept_store, victim),)).fetchall()
-    (found,) = verify_store(kept_store)
-    assert (found.code, found.path) == ("archive-missing", relative(kept_store, victim))
+    victim = kept_store.keys()[2]
+    record, filename = kept_store.record(victim)
+    kept_store.delete(victim)
+    (found,) = verify_store(kept_store.store)
+    assert (found.code, found.location.name) == ("archive-missing", victim)
     assert f"#{record}" in found.message and filename in found.message
 
 
-def test_stray_unrecorded_and_temporary_files_are_told_apart(kept_store, returned):
-    archive = kept_store.archive_dir
-    stray = archive / "ab" / "notes.txt"
-    stray.parent.mkdir(exist_ok=True)
-    stray.write_text("not c315's")
-    misnamed = archive / "00" / ("0" * 64 + ".xlsx")
-    misnamed.parent.mkdir(exist_ok=True)
-    shutil.copyfile(returned[5], misnamed)
+def test_stray_and_unrecorded_entries_are_told_apart(kept_store, returned):
+    stray = "archive/ab/notes.txt"
+    misnamed = "archive/00/" + "0" * 64 + ".xlsx"
     unrecorded_hash = sha256(returned[6])
-    unrecorded = archive / unrecorded_hash[:2] / f"{unrecorded_hash}.xlsx"
-    unrecorded.parent.mkdir(exist_ok=True)
-    shutil.copyfile(returned[6], unrecorded)
-    temporary = archive / unrecorded_hash[:2] / ".c315-k2j4h.part"
-    temporary.write_bytes(returned[7].read_bytes()[:1000])
-
-    found = {(p.code, p.path, p.severity) for p in verify_store(kept_store)}
-    assert found == {
-        ("archive-stray", relative(kept_store, stray), "error"),
-        ("archive-stray", relative(kept_store, misnamed), "error"),
-        ("archive-unrecorded", relative(kept_store, unrecorded), "warning"),
-        ("archive-temporary", relative(kept_store, temporary), "warning"),
+    unrecorded = f"archive/{unrecorded_hash[:2]}/{unrecorded_hash}.xlsx"
+    kept_store.put_raw(stray, b"not c315's")
+    kept_store.put_raw(misnamed, returned[5].read_bytes())
+    kept_store.put_raw(unrecorded, returned[6].read_bytes())
+    expected = {
+        ("archive-stray", stray, "error"),
+        ("archive-stray", misnamed, "error"),
+        ("archive-unrecorded", unrecorded, "warning"),
     }
+    if kept_store.url is None:  # only a folder can hold a half-written file
+        temporary = kept_store.store.archive.folder / unrecorded_hash[:2] / ".c315-k2j4h.part"
+        temporary.write_bytes(returned[7].read_bytes()[:1000])
+        expected.add(("archive-temporary", f"archive/{unrecorded_hash[:2]}/.c315-k2j4h.part", "warning"))
+    assert found_in(kept_store) == expected
 
 
 def test_a_record_pointing_at_the_wrong_place_is_named(kept_store):
-    ((record, path),) = kept_store.db.execute("SELECT id, archive_path FROM returns ORDER BY id LIMIT 1").fetchall()
-    kept_store.db.execute("UPDATE returns SET archive_path = ? WHERE id = ?", ("archive/../../etc/passwd", record))
-    found = {(p.code, p.path) for p in verify_store(kept_store)}
+    key = kept_store.keys()[0]
+    record, _ = kept_store.record(key)
+    kept_store.point(record, "archive/../../etc/passwd")
+    found = {(code, where) for code, where, _ in found_in(kept_store)}
     assert ("archive-misplaced", "archive/../../etc/passwd") in found
-    assert ("archive-unrecorded", path) in found  # its real file, now without a record
+    assert ("archive-unrecorded", key) in found  # its real file, now without a record
