@@ -13,7 +13,6 @@ import contextlib
 import hashlib
 import os
 import random
-import shutil
 import signal
 import sqlite3
 import subprocess
