@@ -250,6 +250,21 @@ def test_several_processes_ingesting_the_same_files_record_each_exactly_once(tmp
     assert c315("verify", "--store", pg_url).exit_code == 0
 
 
+def test_a_large_batch_archives_from_the_pool_workers_each_with_its_own_connection(tmp_path, pg_url):
+    from campaign315.intake.ingest import PARALLEL_FROM
+
+    paths = distinct_returns(tmp_path / "returned", PARALLEL_FROM + 20, fmt="docx")
+    done = start("ingest", "--json", "--store", pg_url, "--received-at", "2020-03-18T10:00", *paths)
+    out, err = done.communicate(timeout=600)
+    assert done.returncode == 0, err.decode()[-2000:]
+    assert {r["outcome"] for r in json.loads(out)} == {"accepted"}
+    assert recorded(pg_url) == {("heping-2020-315", sha256(path)): 1 for path in paths}
+    with psycopg.connect(pg_url) as conn:
+        assert conn.execute("SELECT count(*), sum(size) FROM archive_files").fetchone() == (
+            len(paths), sum(path.stat().st_size for path in paths))
+    assert c315("verify", "--store", pg_url).exit_code == 0
+
+
 def test_a_transaction_the_server_cannot_serialise_is_tried_again(tmp_path, pg_cluster):
     """The database's default isolation is SERIALIZABLE (a keeper may set it so): one process holds
     a file's row uncommitted (paused at a fault point), a second records the same file and waits

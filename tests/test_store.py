@@ -16,6 +16,8 @@ import pytest
 from conftest import FORMATS
 
 from campaign315.reports.standing import standings
+from campaign315.spec.workspace import Workspace
+from campaign315.store import NewReturn, open_store
 
 TZ = ZoneInfo("Asia/Shanghai")
 ROSTER_DUE = dt.datetime(2020, 3, 13, 12, 0, tzinfo=TZ)
@@ -239,3 +241,41 @@ def test_status_with_an_empty_store_lists_every_unit_as_missing(c315, campaign):
 def test_due_times_come_from_the_campaign(campaign):
     assert campaign.due_at("roster") == ROSTER_DUE
     assert campaign.due_at("stats") == STATS_DUE
+
+
+# --- transactions ---------------------------------------------------------------------------------
+
+
+def _new_return(campaign, sha256: str, unit: str = "办公室") -> NewReturn:
+    return NewReturn(campaign=campaign.id, sha256=sha256, filename=f"{sha256[:6]}.xlsx", source_path="", archive_key="",
+                     unit=unit, attachment="stats", outcome="rejected", received_at=at("2020-03-18T10:00"),
+                     document_modified=None, problems=[], form=None)
+
+
+def test_record_many_is_one_transaction_and_says_which_were_there_already(kept, campaign):
+    first = kept.store.record(_new_return(campaign, "a" * 64))
+    ids = kept.store.record_many([_new_return(campaign, "b" * 64), _new_return(campaign, "a" * 64),
+                                  _new_return(campaign, "c" * 64)])
+    assert first is not None and ids[1] is None and None not in (ids[0], ids[2])
+    assert sorted(r.sha256 for r in kept.returns()) == ["a" * 64, "b" * 64, "c" * 64]
+
+
+def test_a_snapshot_does_not_see_what_is_recorded_meanwhile(kept, campaign, workspace, store_url):
+    kept.store.record(_new_return(campaign, "a" * 64))
+    with open_store(store_url or Workspace(workspace).store_dir) as other:
+        with kept.store.snapshot():
+            before = [r.sha256 for r in kept.store.latest_returns(campaign.id, None)]
+            other.record(_new_return(campaign, "b" * 64, unit="广告监管科"))
+            assert [r.sha256 for r in kept.store.latest_returns(campaign.id, None)] == before
+            assert kept.store.knows("b" * 64) is False
+        assert kept.store.knows("b" * 64) is True
+    assert len(kept.store.latest_returns(campaign.id, None)) == 2
+
+
+def test_the_same_file_is_recorded_once_per_campaign(kept, campaign):
+    assert kept.store.record(_new_return(campaign, "a" * 64)) is not None
+    other = campaign.model_copy(update={"id": "hexi-2020-315"})
+    assert kept.store.record(_new_return(other, "a" * 64)) is not None
+    assert kept.store.record(_new_return(other, "a" * 64)) is None
+    assert kept.store.knows("a" * 64, "hexi-2020-315") and not kept.store.knows("b" * 64, "hexi-2020-315")
+    assert kept.store.campaigns() == {campaign.id: 1, "hexi-2020-315": 1}

@@ -339,15 +339,18 @@ def _entry_row(seq: int, entry: RosterEntry) -> dict:
 
 
 def _insert_children(conn: Connection, return_id: int, found: list[Problem], lines: list[dict], entries: list[dict]) -> None:
-    if found:
-        conn.execute(problems.insert(), [
-            dict(zip(("loc_kind", "loc_name", "loc_table", "loc_row", "loc_column"), p.location.columns(), strict=True),
-                 return_id=return_id, seq=n, severity=p.severity, code=str(p.code), value=p.value, message=p.message)
-            for n, p in enumerate(found)])
-    if lines:
-        conn.execute(stats_lines.insert(), [dict(line, return_id=return_id) for line in lines])
-    if entries:
-        conn.execute(roster_entries.insert(), [dict(entry, return_id=return_id) for entry in entries])
+    """A return's problems, lines and entries, one ``executemany`` per table (which a server backend
+    sends as one multi-row ``INSERT``: see ``postgres._engine``)."""
+    rows = {
+        problems: [dict(zip(("loc_kind", "loc_name", "loc_table", "loc_row", "loc_column"), p.location.columns(), strict=True),
+                        return_id=return_id, seq=n, severity=p.severity, code=str(p.code), value=p.value, message=p.message)
+                   for n, p in enumerate(found)],
+        stats_lines: [dict(line, return_id=return_id) for line in lines],
+        roster_entries: [dict(entry, return_id=return_id) for entry in entries],
+    }
+    for table, values in rows.items():
+        if values:
+            conn.execute(table.insert(), values)
 
 
 def _stored(result) -> list[StoredReturn]:
