@@ -24,7 +24,8 @@ from campaign315.spec.forms import form_filename
 
 ENV = {"COLUMNS": "200", "C315_WORKSPACE": None}
 CHINESE = re.compile(r"[\u4e00-\u9fff]")
-HEAVY_MODULES = {"openpyxl", "docx", "docxtpl", "python_calamine", "sqlite3", "_sqlite3", "lxml"}
+HEAVY_MODULES = {"openpyxl", "docx", "docxtpl", "python_calamine", "sqlite3", "_sqlite3", "lxml", "sqlalchemy", "alembic",
+                 "psycopg"}
 SHIPPED = load_campaign(shipped("data") / CAMPAIGN_FILE)
 TEMPLATES = sorted(path.name for path in shipped("templates").iterdir() if path.suffix in (".docx", ".j2"))
 

@@ -127,6 +127,7 @@ def test_an_unreachable_server_is_named_by_host_and_port_never_by_its_password(u
         assert "无法连接 PostgreSQL 服务器" in result.stderr
         assert str(port) in result.stderr and ("127.0.0.1" in result.stderr or "localhost" in result.stderr)
         assert "s3cret-pw" not in result.output and "Traceback" not in result.output
+        assert "PGPASSWORD" in result.stderr  # and told where a password belongs
 
 
 def test_a_missing_socket_folder_is_named_too(tmp_path):

@@ -313,9 +313,13 @@ def verify_cmd(json: JsonOpt = False, workspace: WorkspaceOpt = None, store_url:
 
 def _open_store(ws, store_url: str | None = None, migrating: bool = False):
     """The store ``--store`` names (a SQLite file or a PostgreSQL database), else the workspace's."""
-    from campaign315.store import open_store
+    from campaign315.store import open_store, password_in
 
-    return open_store(store_url or ws.store_dir, migrating=migrating)
+    location = store_url or ws.store_dir
+    if password_in(location):
+        _console(stderr=True).print("提醒：--store 地址里写了密码，它会留在命令历史和进程列表里。请改用 PGPASSWORD 环境变量"
+                                    "或 ~/.pgpass 文件提供密码（c315 不会显示它）。", markup=False)
+    return open_store(location, migrating=migrating)
 
 
 @app.command("campaigns")

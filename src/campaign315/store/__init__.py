@@ -69,6 +69,16 @@ def parse_location(location: Path | str) -> tuple[str, str]:
     return "folder", text
 
 
+def password_in(location: Path | str) -> bool:
+    """Does a PostgreSQL location carry a password (which then shows in shell history and ``ps``)?"""
+    kind, where = parse_location(location)
+    if kind != "postgresql":
+        return False
+    from campaign315.store.postgres import describe
+
+    return bool(describe(where).password)
+
+
 def describe_location(location: Path | str) -> str:
     """A store's location as it may be printed: a path, or a PostgreSQL server without its password."""
     kind, where = parse_location(location)
@@ -80,4 +90,4 @@ def describe_location(location: Path | str) -> str:
 
 
 __all__ = ["Archive", "ArchiveRecord", "NewReturn", "Store", "StoredReturn", "describe_location", "open_store",
-           "parse_location"]
+           "parse_location", "password_in"]
