@@ -20,7 +20,15 @@ from campaign315.intake.validate.values import (
     read_quantity,
     read_text,
 )
-from campaign315.spec.campaign import AttachmentKey, Campaign, RosterSpec, Staffing, StatsSpec, Unit
+from campaign315.spec.campaign import (
+    ATTACHMENT_KEYS,
+    AttachmentKey,
+    Campaign,
+    RosterSpec,
+    Staffing,
+    StatsSpec,
+    Unit,
+)
 from campaign315.spec.forms import (
     FORM_SCHEMA_VERSION,
     ActivityStats,
@@ -74,7 +82,7 @@ def examine(package: Package, campaign: Campaign) -> Examination:
     result.attachment = located.attachment
     if not campaign.units_owing(located.attachment):  # e.g. the city collects no duty roster
         collected = "、".join(f"{campaign.spec(k).label}（{campaign.spec(k).title}）"
-                             for k in ("roster", "stats") if campaign.units_owing(k))
+                             for k in ATTACHMENT_KEYS if campaign.units_owing(k))
         spec = campaign.spec(located.attachment)
         result.problems.append(problem(Code.ATTACHMENT_NOT_COLLECTED, where, "",
                                        f"{collected}，不收{spec.label}（{spec.title}）"))
