@@ -176,6 +176,13 @@ def test_the_schema_module_is_what_the_migrations_build(backend, request, tmp_pa
     assert differences == []
 
 
+@pytest.mark.parametrize(("keeper", "expected"), [({}, "off"), ({"synchronous_commit": "on"}, "on")])
+def test_commits_are_as_durable_as_the_embedded_stores_unless_the_keeper_says_otherwise(pg_cluster, keeper, expected):
+    url = pg_cluster.create_database(**keeper)
+    with open_store(url, migrating=True) as store:
+        assert store.conn.exec_driver_sql("SHOW synchronous_commit").scalar() == expected
+
+
 def _store_of_release(release: int, root: Path) -> Path:
     """A workspace whose store was written by that release (tests/data/stores), its archive rebuilt
     from the same sample files."""

@@ -37,6 +37,15 @@ CONNECT_TIMEOUT = 10
 MIGRATION_LOCK = 315_2020
 """The advisory lock two ``c315 store migrate`` runs take, so one waits for the other."""
 
+AS_DURABLE_AS_SQLITE = (
+    "DO $$ BEGIN IF (SELECT source FROM pg_settings WHERE name = 'synchronous_commit')"
+    " IN ('default', 'configuration file') THEN SET synchronous_commit = off; END IF; END $$")
+"""A commit does not wait for the server's disk — the embedded store's promise (SQLite in WAL mode,
+``synchronous=NORMAL``): after a crash of the server the last few commits (well under a second's)
+may be gone, the database is never half-written, and running the same ingest again records them.
+Unless the database's keeper chose otherwise for the c315 database or role (``ALTER DATABASE c315 SET
+synchronous_commit = on``): that choice is kept."""
+
 _RETRY_STATES = {"40001", "40P01"}  # serialization_failure, deadlock_detected
 _LOST_STATES = {"57P01", "57P02", "57P03"}  # the server ended the session (shut down, terminated)
 
@@ -123,7 +132,7 @@ class PostgresStore(SQLStore):
         self.server = describe(url)
         self.archive = DatabaseArchive(url, self.server)
         self._is_connected = False
-        engine = _engine(url)
+        engine = _engine(url, (AS_DURABLE_AS_SQLITE,))
         try:
             with self._medium():
                 self._connected(engine)
