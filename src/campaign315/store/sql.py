@@ -16,7 +16,7 @@ import datetime as dt
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import TypeVar
 
-from sqlalchemy import event, func, select
+from sqlalchemy import bindparam, event, func, select
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
@@ -45,6 +45,10 @@ CHUNK = 900
 """Ids per ``IN (…)`` list (SQLite allows 32,766 bound values per statement)."""
 
 _STORED = [c for c in returns.c if c.name != "received_ts"]
+_KNOWN_ANYWHERE = select(returns.c.id).where(returns.c.sha256 == bindparam("sha256")).limit(1)
+_KNOWN_IN_CAMPAIGN = _KNOWN_ANYWHERE.where(returns.c.campaign == bindparam("campaign"))
+_INSERTS = {table: table.insert().values({c.name: bindparam(c.name) for c in table.c})
+            for table in (problems, stats_lines, roster_entries)}
 
 
 class SQLStore(Store):
@@ -140,11 +144,49 @@ class SQLStore(Store):
     # --- writing ---
 
     def knows(self, sha256: str, campaign: str | None = None) -> bool:
-        query = select(returns.c.id).where(returns.c.sha256 == sha256)
-        if campaign is not None:
-            query = query.where(returns.c.campaign == campaign)
-        with self._reading() as conn:
-            return conn.execute(query.limit(1)).first() is not None
+        query = _KNOWN_ANYWHERE if campaign is None else _KNOWN_IN_CAMPAIGN
+        with self._reading():
+            return self._driver(query, {"sha256": sha256, "campaign": campaign}).fetchone() is not None
+
+    # --- the hot path: once per file ---
+
+    def _driver(self, statement, params: dict | list[dict]):
+        """Run one of the store's own statements on the driver's connection, compiled by SQLAlchemy
+        once for this backend. Ingest calls these for every file; SQLAlchemy's per-execution
+        bookkeeping would double what the embedded store costs per file. Values are plain (text,
+        numbers, bytes), so no SQLAlchemy type conversion is skipped. A list runs ``executemany``."""
+        sql, names, fixed = self._compiled.get(statement) or self._compile(statement)
+        if names is not None:
+            def order(row):
+                return [row[n] if n in row else fixed[n] for n in names]
+        else:
+            def order(row):
+                return {**fixed, **row} if fixed else row
+        driver = self.conn.connection.driver_connection
+        dbapi = self.engine.dialect.loaded_dbapi
+        try:
+            if isinstance(params, list):
+                cursor = driver.cursor()
+                cursor.executemany(sql, [order(row) for row in params])
+                return cursor
+            return driver.execute(sql, order(params))
+        except dbapi.Error as exc:  # as SQLAlchemy would have raised it: retried or said plainly above
+            raise DBAPIError.instance(sql, None, exc, dbapi.Error, dialect=self.engine.dialect) from exc
+
+    def _compile(self, statement) -> tuple[str, list[str] | None, dict]:
+        """The statement's SQL for this backend, its parameters' order (a positional paramstyle)
+        and the values SQLAlchemy bound itself (a ``LIMIT``)."""
+        compiled = statement.compile(dialect=self.engine.dialect)
+        names = list(compiled.positiontup) if compiled.positional else None
+        fixed = {name: value for name, value in compiled.params.items() if value is not None}
+        self._compiled[statement] = (str(compiled), names, fixed)
+        return self._compiled[statement]
+
+    @property
+    def _compiled(self) -> dict:
+        if "_compiled_statements" not in self.__dict__:
+            self.__dict__["_compiled_statements"] = {}
+        return self.__dict__["_compiled_statements"]
 
     def record(self, new: NewReturn) -> int | None:
         return self.record_many([new])[0]
@@ -161,7 +203,7 @@ class SQLStore(Store):
                 return_id = self._insert_return(conn, row)
                 ids.append(return_id)
                 if return_id is not None:
-                    _insert_children(conn, return_id, new.problems, *_form_rows(new))
+                    self._insert_children(return_id, new.problems, *_form_rows(new))
                     faults.reached("in-transaction")
             return ids
 
@@ -181,8 +223,8 @@ class SQLStore(Store):
         def work(conn: Connection) -> int | None:
             return_id = self._insert_return(conn, row)
             if return_id is not None:
-                _insert_children(conn, return_id, stored.problems, [_line_row(line) for line in lines],
-                                 [_entry_row(n, e) for n, e in enumerate(entries)])
+                self._insert_children(return_id, stored.problems, [_line_row(line) for line in lines],
+                                      [_entry_row(n, e) for n, e in enumerate(entries)])
             return return_id
 
         return self._write(work)
@@ -190,9 +232,29 @@ class SQLStore(Store):
     def _insert_return(self, conn: Connection, row: dict) -> int | None:
         """Insert one return row; None when (campaign, sha256) is there already — a concurrent
         insert of the same file waits for the other transaction and then does nothing."""
-        statement = (self._dialect_insert(returns).values(row)
-                     .on_conflict_do_nothing(index_elements=["campaign", "sha256"]).returning(returns.c.id))
-        return conn.execute(statement).scalar()
+        if self._insert_statement is None:
+            self._insert_statement = (self._dialect_insert(returns).values({c.name: bindparam(c.name) for c in returns.c
+                                                                             if c.name != "id"})
+                                      .on_conflict_do_nothing(index_elements=["campaign", "sha256"]).returning(returns.c.id))
+        found = self._driver(self._insert_statement, row).fetchone()
+        return found[0] if found else None
+
+    _insert_statement = None
+
+    def _insert_children(self, return_id: int, found: list[Problem], lines: list[dict], entries: list[dict]) -> None:
+        """A return's problems, lines and entries: one ``executemany`` per table."""
+        rows = {
+            problems: [dict(zip(("loc_kind", "loc_name", "loc_table", "loc_row", "loc_column"), p.location.columns(),
+                                strict=True),
+                            return_id=return_id, seq=n, severity=p.severity, code=str(p.code), value=p.value,
+                            message=p.message)
+                       for n, p in enumerate(found)],
+            stats_lines: [dict(line, return_id=return_id) for line in lines],
+            roster_entries: [dict(entry, return_id=return_id) for entry in entries],
+        }
+        for table, values in rows.items():
+            if values:
+                self._driver(_INSERTS[table], values)
 
     # --- reading ---
 
@@ -336,21 +398,6 @@ def _line_row(line: StatsLine) -> dict:
 def _entry_row(seq: int, entry: RosterEntry) -> dict:
     return {"seq": seq, "date": entry.date.isoformat() if entry.date else None, "name": entry.name,
             "position": entry.position, "landline": entry.landline, "mobile": entry.mobile}
-
-
-def _insert_children(conn: Connection, return_id: int, found: list[Problem], lines: list[dict], entries: list[dict]) -> None:
-    """A return's problems, lines and entries, one ``executemany`` per table (which a server backend
-    sends as one multi-row ``INSERT``: see ``postgres._engine``)."""
-    rows = {
-        problems: [dict(zip(("loc_kind", "loc_name", "loc_table", "loc_row", "loc_column"), p.location.columns(), strict=True),
-                        return_id=return_id, seq=n, severity=p.severity, code=str(p.code), value=p.value, message=p.message)
-                   for n, p in enumerate(found)],
-        stats_lines: [dict(line, return_id=return_id) for line in lines],
-        roster_entries: [dict(entry, return_id=return_id) for entry in entries],
-    }
-    for table, values in rows.items():
-        if values:
-            conn.execute(table.insert(), values)
 
 
 def _stored(result) -> list[StoredReturn]:

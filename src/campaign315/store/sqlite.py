@@ -36,7 +36,7 @@ LOCK_WAIT = "C315_LOCK_WAIT"
 class SQLiteStore(SQLStore):
     """The store in ``directory`` (a workspace's ``.c315/``): ``database`` and ``archive/``."""
 
-    _read_begin = "BEGIN"
+    _read_begin = ""  # a lone read: its own implicit transaction, as sqlite3 runs it
     _write_begin = "BEGIN IMMEDIATE"
     _snapshot_begin = "BEGIN"
 
