@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install test lint demo demo-city bench fuzz clean
+.PHONY: install test lint demo demo-city bench fuzz wheelhouse clean
 
 install: $(STAMP)
 
@@ -13,9 +13,10 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install -q -e '.[dev]'
 	touch $(STAMP)
 
-## The whole journey on the shipped campaign and sample returns: generate, ingest, summary.
+## The whole journey on the shipped campaign and sample returns: generate, ingest, summary (c315 demo).
 demo: $(STAMP)
-	$(PY) scripts/demo.py
+	rm -rf demo
+	$(VENV)/bin/c315 demo demo
 
 ## Three districts and the city in one throw-away PostgreSQL store (needs Debian's postgresql package).
 demo-city: $(STAMP)
@@ -34,6 +35,11 @@ bench: $(STAMP)
 ## A long fuzzing run outside CI; findings are kept in fuzz-findings/.
 fuzz: $(STAMP)
 	$(PY) scripts/fuzz.py --examples 20000
+
+## The offline install bundles for office PCs: dist/c315-<version>-offline-{win_amd64,linux_x86_64}.zip,
+## each checked complete for CPython 3.11 and 3.12 (scripts/wheelhouse.py; needs the package index).
+wheelhouse: $(STAMP)
+	$(PY) scripts/wheelhouse.py
 
 clean:
 	rm -rf $(VENV) build dist demo demo-city forms summary .c315 .pytest_cache .ruff_cache .hypothesis src/*.egg-info

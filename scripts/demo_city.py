@@ -25,9 +25,11 @@ import sys
 import zipfile
 from pathlib import Path
 
-from demo import ROOT, SAMPLES, WIDTH, batches, echo
-
+from campaign315.demo import WIDTH, batches, echo, samples
 from campaign315.store.pgtemp import ThrowawayCluster, Unavailable
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLES = samples()
 
 DEMO = ROOT / "demo-city"
 CITY = "tianjin-2020-315"
@@ -62,7 +64,7 @@ def c315(args: list[str], store: str, *, allowed=(0,), cwd: Path = DEMO, last_li
 
 def as_district(data: bytes, campaign_id: str, short: str) -> bytes:
     """A sample return as the same unit of another district would send it: the campaign id in
-    its identity and the district's name wherever it is written."""
+    its identity and the district's name wherever it is written (in a zip's files too)."""
     source = zipfile.ZipFile(io.BytesIO(data))
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
@@ -70,6 +72,8 @@ def as_district(data: bytes, campaign_id: str, short: str) -> bytes:
             part = source.read(info)
             if info.filename.endswith(".xml"):
                 part = part.replace(b"heping-2020-315", campaign_id.encode()).replace("和平区".encode(), short.encode())
+            elif info.filename.lower().endswith((".xlsx", ".docx", ".zip")):
+                part = as_district(part, campaign_id, short)
             target.writestr(info, part)
     return out.getvalue()
 

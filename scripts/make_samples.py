@@ -18,6 +18,11 @@ The story the set tells (deadlines: 附件1 2020-03-13 12:00, 附件2 2020-03-19
   by a 3月19日 cut-off; 产品质量科's arrives on 20 March at 09:10: after that cut-off.
 * 南营门市场监管所's 附件2 was copied into a new workbook: no embedded identity, identified by its
   title and 填报部门.
+* 价监所 sends both forms in one workbook (值班表 and 统计表 sheets), with a 备注 column added to
+  the roster: two returns from one file, and a warning that the added column was not counted.
+* 劝业场市场监管所 zips its two files with a Chinese Windows zip tool (GBK names): each member is a
+  return of its own.
+* 食品安全协调科 leaves 播放公益广告's 数量 empty and writes 2 in its 备注: the figure is pointed at.
 * 南市市场监管所 sends nothing.
 
 Everything is fixed data: re-running writes byte-identical files (zip entry times are pinned).
@@ -43,7 +48,14 @@ from openpyxl.writer.excel import ExcelWriter
 from campaign315.generate.forms import Format, blank_template
 from campaign315.generate.stamp import stamp
 from campaign315.spec.campaign import AttachmentKey, Campaign, load_campaign
-from campaign315.spec.forms import IDENTITY_SHEET, SHEET_NAMES, RosterLayout, StatsLayout
+from campaign315.spec.forms import (
+    FIRST_BODY_ROW,
+    HEADER_ROW,
+    IDENTITY_SHEET,
+    SHEET_NAMES,
+    RosterLayout,
+    StatsLayout,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 TZ = dt.timezone(dt.timedelta(hours=8))
@@ -81,7 +93,25 @@ class Sample:
     remarks: dict[str, str] = field(default_factory=dict)
     other_label: str = ""           # what the free 其他 row counts, written in its 项目 cell
     strip_identity: bool = False    # copied into a new workbook: no c315 properties, no hidden sheet
+    added_column: tuple[str, str] = ()  # 附件1 .xlsx: a column added beside the table (header, first person's value)
     note: str = ""                  # what this file demonstrates (written into received.toml)
+
+
+@dataclass
+class Bundle:
+    """Several samples sent as one file: a workbook holding their sheets, or a zip of them."""
+
+    file: str
+    members: tuple[str, ...]
+    note: str
+
+
+BUNDLES = [
+    Bundle("价监所-附件1附件2.xlsx", ("价监所-附件1.xlsx", "价监所-附件2.xlsx"),
+           "两张表放在一个工作簿里（值班表、统计表两个工作表）；值班表多加了一列备注"),
+    Bundle("劝业场所报表.zip", ("劝业场所 值班表.xlsx", "劝业场所 统计表.xlsx"),
+           "两个文件打成一个 zip（中文 Windows 压缩工具：GBK 文件名）"),
+]
 
 
 def q(**values: int | str | None) -> tuple[int | str | None, ...]:
@@ -108,7 +138,7 @@ def samples() -> list[Sample]:
         Sample("价监所", "roster", "xlsx", "价监所-附件1.xlsx", T2, "林晓燕", "18920336471", people=[
             ("14日", "马  骏", "副所长（主持工作）", "23301208", "18622150937"),
             ("14日", "林晓燕", "科员", "23301208", "18920336471"),
-        ], note="职务「副所长（主持工作）」无法判断：提醒，不猜"),
+        ], added_column=("备注", "带班领导"), note="职务「副所长（主持工作）」无法判断：提醒，不猜"),
         Sample("食品安全监管科", "roster", "xlsx", "食品监管科 3.14值班表.xlsx", T2, "赵雪", "15822316609", people=[
             ("3月14日", "王  磊", "科长", "23301146", "13752108864"),
             ("3月14日", "赵  雪", "四级主任科员", "23301146", "15822316609"),
@@ -173,7 +203,7 @@ def samples() -> list[Sample]:
         Sample("广告监管科", "stats", "xlsx", "广告科 附件2.xlsx", T4, "吴昊", "13622014587",
                quantities=q(_1_4=" 5 ", _1_5=2), remarks={"1.4": "商圈电子屏滚动播放"},
                note="数量前后带空格「 5 」"),
-        Sample("价监所", "stats", "xlsx", "价监所-附件2.xlsx", T4, "林晓燕", "18920336471",
+        Sample("价监所", "stats", "xlsx", "价监所-附件2.xlsx", T2, "林晓燕", "18920336471",
                quantities=q(_1_1=2, _1_7=600, _1_8=210, _1_9=85, _2_1=1, _2_7=30),
                remarks={"2.1": "明码标价规范座谈会"}),
         Sample("投诉举报中心", "stats", "docx", "投诉举报中心统计表.docx", T4, "许诺", "17602291856",
@@ -191,8 +221,8 @@ def samples() -> list[Sample]:
                note="第一版：「其他」填了 1 但没写备注（当天下午更正）"),
         Sample("食品安全协调科", "stats", "xlsx", "附件2-2020年3•15活动工作情况统计表-食品安全协调科.xlsx", T5,
                "孙鹏", "13512248037",
-               quantities=q(_1_1=1, _1_3=None, _1_4=None, _1_5=1, _1_7=200, _1_8=80),
-               note="两格空着：按「未报告」处理，不当作 0"),
+               quantities=q(_1_1=1, _1_3=None, _1_4=None, _1_5=1, _1_7=200, _1_8=80), remarks={"1.4": "2"},
+               note="两格空着：按「未报告」处理，不当作 0；播放公益广告的 2 写进了备注：提醒"),
         Sample("药化监管科", "stats", "docx", "药化科-附件2.docx", T5, "郑伟", "13116051290",
                quantities=q(_1_1=2, _1_2=1, _1_7=300, _1_8="若干", _1_9=30, _2_4="-1"),
                remarks={"2.4": "药店从业人员培训延期"},
@@ -200,7 +230,7 @@ def samples() -> list[Sample]:
         Sample("医疗器械监管科", "stats", "xlsx", "附件2(器械科).xlsx", T5, "冯丽", "13011952604",
                quantities=q(_1_1="2场", _1_2=1, _1_7=400, _1_8=150, _1_9=25),
                note="数量带单位「2场」"),
-        Sample("劝业场市场监管所", "stats", "xlsx", "劝业场所 统计表.xlsx", T5, "邵峰", "13602204418",
+        Sample("劝业场市场监管所", "stats", "xlsx", "劝业场所 统计表.xlsx", T2, "邵峰", "13602204418",
                quantities=q(_1_1="３场", _1_2=1, _1_7="1,200", _1_8=450, _1_9="80户"),
                remarks={"1.2": "滨江道步行街咨询台"},
                note="３场、1,200、80户"),
@@ -261,6 +291,10 @@ def fill_xlsx(blank: bytes, campaign: Campaign, sample: Sample) -> bytes:
             ws[layout.label_cell("3")] = sample.other_label
     ws[layout.filler_cell] = sample.filler
     ws[layout.filler_phone_cell] = sample.filler_phone
+    if sample.added_column:
+        header, value = sample.added_column
+        column = chr(ord(layout.last_col) + 1)
+        ws[f"{column}{HEADER_ROW}"], ws[f"{column}{FIRST_BODY_ROW}"] = header, value
     if sample.strip_identity:
         del wb[IDENTITY_SHEET]
         wb.custom_doc_props = CustomPropertyList()
@@ -337,6 +371,52 @@ def pinned(package: bytes, when: dt.datetime) -> bytes:
 # --- writing -----------------------------------------------------------------------------------
 
 
+def one_workbook(first: bytes, second: bytes, when: dt.datetime) -> bytes:
+    """The second workbook's form sheet copied into the first, as Excel's "move or copy sheet"
+    brings it over: values, merged cells, column widths and cell styles."""
+    from copy import copy
+
+    wb = openpyxl.load_workbook(io.BytesIO(first))
+    source = next(ws for ws in openpyxl.load_workbook(io.BytesIO(second)).worksheets if ws.title != IDENTITY_SHEET)
+    target = wb.create_sheet(source.title, index=len(wb.sheetnames) - 1)
+    for row in source.iter_rows():
+        for cell in row:
+            copied = target.cell(cell.row, cell.column)
+            if cell.value is not None:
+                copied.value = cell.value
+            if cell.has_style:
+                copied.font, copied.border, copied.alignment = copy(cell.font), copy(cell.border), copy(cell.alignment)
+                copied.number_format = cell.number_format
+    for merged in source.merged_cells.ranges:
+        target.merge_cells(str(merged))
+    for letter, dimension in source.column_dimensions.items():
+        target.column_dimensions[letter].width = dimension.width
+    wb.properties.modified = when.astimezone(dt.UTC).replace(tzinfo=None)
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        ExcelWriter(wb, archive).save()
+    return out.getvalue()
+
+
+def gbk_zip(members: list[tuple[str, bytes]], when: dt.datetime) -> bytes:
+    """A zip as the zip tool of a Chinese Windows writes it: names in GBK, no UTF-8 flag."""
+    out = io.BytesIO()
+    stand_ins = []
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        for number, (name, data) in enumerate(members):
+            raw = name.encode("gbk")
+            stand_in = ("~" * len(raw))[: -len(str(number))] + str(number)  # ASCII, as long as the GBK name
+            stand_ins.append((stand_in.encode(), raw))
+            entry = zipfile.ZipInfo(stand_in, date_time=when.timetuple()[:6])
+            entry.compress_type = zipfile.ZIP_DEFLATED
+            entry.external_attr = 0o600 << 16
+            archive.writestr(entry, data)
+    data = out.getvalue()
+    for stand_in, raw in stand_ins:
+        data = data.replace(stand_in, raw)
+    return data
+
+
 def received_toml(written: list[Sample]) -> str:
     lines = [
         "# When each sample return came off the 新OA system (what `c315 ingest --received-at` is told).",
@@ -344,7 +424,14 @@ def received_toml(written: list[Sample]) -> str:
         "# Due: 附件1 2020-03-13T12:00+08:00, 附件2 2020-03-19T17:30+08:00. 南市市场监管所 sends nothing.",
         "received = [",
     ]
-    for sample in sorted(written, key=lambda s: _moment(s.received_at)):
+    sent = {sample.file: sample for sample in written}
+    for bundle in BUNDLES:
+        first = sent[bundle.members[0]]
+        for member in bundle.members:
+            del sent[member]
+        sent[bundle.file] = Sample(first.unit, first.attachment, first.fmt, bundle.file, first.received_at, "", "",
+                                   note=bundle.note)
+    for sample in sorted(sent.values(), key=lambda s: _moment(s.received_at)):
         note = f"  # {sample.unit}：{sample.note}" if sample.note else f"  # {sample.unit}"
         lines.append(f'  {{ file = "{sample.file}", received_at = "{sample.received_at}" }},{note}')
     lines.append("]")
@@ -361,7 +448,7 @@ def main(argv: list[str] | None = None) -> None:
     returned = args.out / "returned"
     returned.mkdir(parents=True, exist_ok=True)
     for old in returned.iterdir():
-        if old.is_file() and old.suffix in (".xlsx", ".docx"):
+        if old.is_file() and old.suffix in (".xlsx", ".docx", ".zip"):
             old.unlink()
 
     blanks: dict[tuple[AttachmentKey, Format], bytes] = {}
@@ -369,6 +456,7 @@ def main(argv: list[str] | None = None) -> None:
     names = [s.file for s in written]
     if len(set(names)) != len(names):
         raise SystemExit("two samples share a file name")
+    made: dict[str, bytes] = {}
     for sample in written:
         if campaign.find_unit(sample.unit) is None:
             raise SystemExit(f"unknown unit {sample.unit!r}")
@@ -377,14 +465,28 @@ def main(argv: list[str] | None = None) -> None:
             blanks[key] = blank_template(campaign, sample.attachment, sample.fmt, args.templates)
         blank = stamp(blanks[key], sample.unit)
         fill = fill_xlsx if sample.fmt == "xlsx" else fill_docx
-        when = _moment(sample.received_at)
-        path = returned / sample.file
-        path.write_bytes(pinned(fill(blank, campaign, sample), when))
+        made[sample.file] = pinned(fill(blank, campaign, sample), _moment(sample.received_at))
+    by_name = {sample.file: sample for sample in written}
+    for bundle in BUNDLES:
+        members = [(name, made.pop(name)) for name in bundle.members]
+        times = {by_name[name].received_at for name in bundle.members}
+        if len(times) != 1:
+            raise SystemExit(f"{bundle.file}: its members must come off OA together")
+        when = _moment(times.pop())
+        if bundle.file.endswith(".zip"):
+            made[bundle.file] = gbk_zip(members, when)
+        else:
+            made[bundle.file] = pinned(one_workbook(members[0][1], members[1][1], when), when)
+        by_name[bundle.file] = by_name[bundle.members[0]]
+    for name, data in made.items():
+        when = _moment(by_name[name].received_at)
+        path = returned / name
+        path.write_bytes(data)
         os.utime(path, (when.timestamp(), when.timestamp()))   # as it came off OA
-        print(f"{sample.received_at}  {path.relative_to(args.out)}")
+        print(f"{by_name[name].received_at}  {path.relative_to(args.out)}")
     (args.out / "received.toml").write_text(received_toml(written), encoding="utf-8")
     total = sum(p.stat().st_size for p in returned.iterdir() if p.is_file())
-    print(f"{len(written)} files, {total // 1024} KiB, in {returned}; received times in {args.out / 'received.toml'}")
+    print(f"{len(made)} files, {total // 1024} KiB, in {returned}; received times in {args.out / 'received.toml'}")
 
 
 if __name__ == "__main__":

@@ -180,14 +180,25 @@ def ingest_json(c315):
     return run
 
 
+def only(results: list[FileResult]) -> FileResult:
+    """The one return a file holding one form gives."""
+    assert len(results) == 1, [(r.file, r.place, r.attachment) for r in results]
+    return results[0]
+
+
 @pytest.fixture
 def check(campaign):
-    """Read and validate one file as ``c315 ingest --dry-run`` does; nothing is stored."""
+    """Read and validate one file holding one form as ``c315 ingest --dry-run`` does; nothing is
+    stored. ``check.all(path)`` gives every return a file holds."""
 
-    def run(path: Path) -> FileResult:
-        return ingest_file(Path(path), campaign, None)
+    class Check:
+        def __call__(self, path: Path) -> FileResult:
+            return only(self.all(path))
 
-    return run
+        def all(self, path: Path) -> list[FileResult]:
+            return ingest_file(Path(path), campaign, None)
+
+    return Check()
 
 
 class Kept:
@@ -197,21 +208,26 @@ class Kept:
         self.store, self.campaign = store, campaign
 
     def ingest(self, path: Path, received_at: dt.datetime | None = None) -> FileResult:
+        """Ingest a file holding one form; its one result."""
+        return only(self.ingest_all(path, received_at))
+
+    def ingest_all(self, path: Path, received_at: dt.datetime | None = None) -> list[FileResult]:
+        """Ingest a file; one result per return it holds."""
         return ingest_file(Path(path), self.campaign, self.store, received_at)
 
     def returns(self, unit: str | None = None) -> list[StoredReturn]:
         return self.store.returns(self.campaign.id, unit)
 
-    def by_sha(self, sha256: str) -> StoredReturn:
-        (found,) = [r for r in self.returns() if r.sha256 == sha256]
+    def by_sha(self, sha256: str, attachment: str | None = None) -> StoredReturn:
+        (found,) = [r for r in self.returns() if r.sha256 == sha256 and attachment in (None, r.attachment)]
         return found
 
     def stats(self, sha256: str) -> dict[str, StatsLine]:
-        return_id = self.by_sha(sha256).id
+        return_id = self.by_sha(sha256, "stats").id
         return {line.key: line for line in self.store.stats_lines([return_id])[return_id]}
 
     def roster(self, sha256: str) -> list[RosterEntry]:
-        return_id = self.by_sha(sha256).id
+        return_id = self.by_sha(sha256, "roster").id
         return self.store.roster_entries([return_id])[return_id]
 
 

@@ -417,3 +417,42 @@ def codes(problems) -> list[str]:
 def located(problems) -> set[tuple[str, str]]:
     """{(code, location as shown)} of a list of problems (dicts from ``--json``, or Problem records)."""
     return {(p["code"], p["location"]) if isinstance(p, dict) else (p.code, str(p.location)) for p in problems}
+
+
+# --- several forms in one file ------------------------------------------------------------------
+
+
+def combine(first: Path, second: Path, target: Path) -> Path:
+    """One file holding both forms, made as office staff make it: the second workbook's form sheet
+    copied into the first workbook (values, merged cells, column widths — as Excel's "move or copy
+    sheet" brings them), or the second document's body pasted after the first's."""
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if Path(first).suffix == ".xlsx":
+        wb = openpyxl.load_workbook(first)
+        other = openpyxl.load_workbook(second)
+        source = next(ws for ws in other.worksheets if ws.title != IDENTITY_SHEET)
+        copy_sheet(source, wb.create_sheet(source.title, index=len(wb.sheetnames) - 1))
+        wb.save(target)
+    else:
+        document, other = Document(first), Document(second)
+        body = document.element.body
+        anchor = body[-1]  # the section properties stay last
+        for element in list(other.element.body):
+            if element.tag.endswith("}sectPr"):
+                continue
+            anchor.addprevious(copy.deepcopy(element))
+        document.save(target)
+    return target
+
+
+def copy_sheet(source, target) -> None:
+    """Values, merged ranges and column widths of one worksheet into another (any workbook)."""
+    for row in source.iter_rows():
+        for cell in row:
+            if cell.value is not None and not isinstance(cell, openpyxl.cell.cell.MergedCell):
+                _put(target.cell(cell.row, cell.column), cell.value)
+    for merged in source.merged_cells.ranges:
+        target.merge_cells(str(merged))
+    for letter, dimension in source.column_dimensions.items():
+        target.column_dimensions[letter].width = dimension.width

@@ -17,6 +17,7 @@ from fill import blank, fill_stats
 from campaign315.cli import app
 from campaign315.common.files import shipped
 from campaign315.intake.read.package import read_custom_properties
+from campaign315.reports.district_form import see_annex
 from campaign315.spec.campaign import CAMPAIGN_FILE, Campaign, load_campaign
 from campaign315.spec.problems import Code
 
@@ -184,3 +185,36 @@ def test_a_district_summary_is_not_a_return_of_the_district_itself(tianjin):
     (rejected,) = json.loads(result.stdout)
     assert rejected["outcome"] == "rejected"
     assert Code.WRONG_CAMPAIGN in [p["code"] for p in rejected["problems"]]
+
+
+@pytest.mark.parametrize("suffix", [".xlsx", ".docx"])
+def test_a_district_form_with_its_annex_is_still_a_return_to_the_city(tianjin, tmp_path, suffix):
+    """Long 其他 entries go on the district form's 附表 (a second sheet, a second table); the city
+    still reads the form itself: accepted without error, the same figures, the 其他 row read as the
+    short line the form prints."""
+    entry = "网购维权直播1场（与电商平台合办），线上观看3200人次，现场受理咨询45件"
+    units = ("办公室", "稽查大队", "区消协")
+    workspace = tmp_path / "heping"
+    for unit in units:
+        path = fill_stats(blank(tmp_path / "returned", unit, "stats", "xlsx"), {"1.1": 2, "1.10": 1, "3": 1},
+                          remarks={"1.10": entry, "3": entry}, **FILLER)
+        result = c315("ingest", "--received-at", "2020-03-18T10:00", "--workspace", workspace, path)
+        assert result.exit_code == 0, result.output
+    out = tmp_path / "summary"
+    result = c315("summary", "--out", out, "--workspace", workspace)
+    assert result.exit_code == 0, result.output
+    (district_file,) = [p for p in out.iterdir() if SHIPPED.attachments.stats.label in p.name and p.suffix == suffix]
+
+    city = tmp_path / "city"
+    city.mkdir()
+    (city / CAMPAIGN_FILE).write_text((tianjin.root / "city" / CAMPAIGN_FILE).read_text(encoding="utf-8"), encoding="utf-8")
+    result = c315("ingest", "--json", "--received-at", "2020-03-19T12:00", "--workspace", city, district_file)
+    assert result.exit_code == 0, result.output
+    (ingested,) = json.loads(result.stdout)
+    assert (ingested["outcome"], ingested["unit"]) == ("accepted", HEPING)
+    assert [p for p in ingested["problems"] if p["severity"] == "error"] == []
+    result = c315("summary", "--json", "--out", city / "summary", "--workspace", city)
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert dict(zip(KEYS, report["totals"], strict=True))["1.1"]["quantity"] == 2 * len(units)
+    assert {(o["unit"], o["remark"]) for o in report["other"]} == {(HEPING, see_annex(len(units)))}

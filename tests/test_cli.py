@@ -1,10 +1,13 @@
 """The command line as an operator meets it: documented commands, a light ``--help``, ``c315 init``
-and workspaces, and one clear Chinese message (no traceback) for a malformed campaign file."""
+and workspaces, and one clear Chinese message (no traceback) for a malformed campaign file.
+
+In-process runs go through conftest's ``c315`` fixture, whose runner points C315_WORKSPACE at an
+empty folder of the test's own (so a developer's workspace never leaks in); a test about where the
+workspace comes from runs its own ``cli_runner`` with the variable it needs."""
 
 from __future__ import annotations
 
 import filecmp
-import inspect
 import json
 import os
 import re
@@ -14,15 +17,15 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from commands import every_command
+from conftest import cli_runner
 from openpyxl import load_workbook
-from typer.testing import CliRunner
 
 from campaign315.cli import app
 from campaign315.common.files import safe_filename, shipped
 from campaign315.spec.campaign import CAMPAIGN_FILE, load_campaign
 from campaign315.spec.forms import form_filename
 
-ENV = {"COLUMNS": "200", "C315_WORKSPACE": None}
 CHINESE = re.compile(r"[\u4e00-\u9fff]")
 HEAVY_MODULES = {"openpyxl", "docx", "docxtpl", "python_calamine", "sqlite3", "_sqlite3", "lxml", "sqlalchemy", "alembic",
                  "psycopg"}
@@ -30,55 +33,25 @@ SHIPPED = load_campaign(shipped("data") / CAMPAIGN_FILE)
 TEMPLATES = sorted(path.name for path in shipped("templates").iterdir() if path.suffix in (".docx", ".j2"))
 
 
-def c315(*args: str, env: dict | None = None):
-    return CliRunner().invoke(app, list(args), env={**ENV, **(env or {})})
-
-
 @pytest.fixture(autouse=True)
-def _no_ambient_workspace(monkeypatch, tmp_path):
-    """Neither the checkout's folder nor a developer's C315_WORKSPACE may leak into a run."""
-    monkeypatch.delenv("C315_WORKSPACE", raising=False)
+def _in_a_folder_of_its_own(monkeypatch, tmp_path):
+    """The checkout's folder must not be the current one (``c315 init`` and ``--out`` default to it)."""
     monkeypatch.chdir(tmp_path)
 
 
-def walk_commands(typer_app, prefix: tuple[str, ...] = ()):
-    """(command path, help text) for every command, including those of sub-apps."""
-    for command in typer_app.registered_commands:
-        name = command.name or command.callback.__name__.replace("_", "-")
-        yield (*prefix, name), command.help or inspect.getdoc(command.callback) or ""
-    for group in typer_app.registered_groups:
-        yield from walk_commands(group.typer_instance, (*prefix, group.name))
-
-
-COMMANDS = list(walk_commands(app))
+COMMANDS = every_command()
 
 
 def unit_folders(out: Path) -> set[str]:
     return {path.name for path in out.iterdir() if path.is_dir()}
 
 
-# --- every command documented, with an example -----------------------------------------------
+# --- the commands (their help, examples, --json and exit codes: test_cli_conventions.py) --------
 
 
 def test_the_app_has_the_foundation_commands():
     names = {" ".join(path) for path, _ in COMMANDS}
     assert {"init", "generate-forms"} <= names
-
-
-@pytest.mark.parametrize(("path", "help_text"), COMMANDS, ids=[" ".join(p) for p, _ in COMMANDS])
-def test_every_command_has_help_ending_with_an_example(path, help_text):
-    lines = [line.strip() for line in help_text.strip().splitlines() if line.strip()]
-    assert len(lines) >= 2, f"{' '.join(path)} has no help"
-    assert CHINESE.search(lines[0]), "operator-facing help is Chinese"
-    example = lines[-1]
-    assert f"c315 {' '.join(path)}" in example
-
-
-@pytest.mark.parametrize("path", [p for p, _ in COMMANDS], ids=[" ".join(p) for p, _ in COMMANDS])
-def test_every_command_help_renders_and_shows_the_example(path):
-    result = c315(*path, "--help")
-    assert result.exit_code == 0, result.output
-    assert f"c315 {' '.join(path)}" in result.output
 
 
 # --- c315 --help stays light -----------------------------------------------------------------
@@ -147,7 +120,7 @@ def test_python_m_campaign315_help_runs_and_lists_the_commands(tmp_path):
 # --- c315 init -------------------------------------------------------------------------------
 
 
-def test_init_writes_the_campaign_and_the_templates(tmp_path):
+def test_init_writes_the_campaign_and_the_templates(c315, tmp_path):
     workspace = tmp_path / "2021年315"
     result = c315("init", str(workspace))
     assert result.exit_code == 0, result.output
@@ -159,13 +132,13 @@ def test_init_writes_the_campaign_and_the_templates(tmp_path):
         assert filecmp.cmp(workspace / "templates" / name, shipped("templates") / name, shallow=False)
 
 
-def test_init_without_a_directory_uses_the_current_one(tmp_path):
+def test_init_without_a_directory_uses_the_current_one(c315, tmp_path):
     result = c315("init")
     assert result.exit_code == 0, result.output
     assert load_campaign(tmp_path / CAMPAIGN_FILE) == SHIPPED
 
 
-def test_second_init_refuses_and_force_restores_the_default(tmp_path):
+def test_second_init_refuses_and_force_restores_the_default(c315, tmp_path):
     workspace = tmp_path / "ws"
     assert c315("init", str(workspace)).exit_code == 0
     toml = workspace / CAMPAIGN_FILE
@@ -187,7 +160,7 @@ def test_second_init_refuses_and_force_restores_the_default(tmp_path):
 
 
 @pytest.fixture
-def renamed_workspace(tmp_path) -> Path:
+def renamed_workspace(c315, tmp_path) -> Path:
     """A workspace whose campaign renames 办公室 to 综合办公室."""
     workspace = tmp_path / "ws"
     assert c315("init", str(workspace)).exit_code == 0
@@ -207,7 +180,7 @@ def assert_used_the_renamed_campaign(out: Path) -> None:
     assert [c.value for c in ws[3] if c.value] == ["填报部门：", "综合办公室"]
 
 
-def test_generate_uses_the_workspace_given_by_option(tmp_path, renamed_workspace):
+def test_generate_uses_the_workspace_given_by_option(c315, tmp_path, renamed_workspace):
     out = tmp_path / "out"
     result = c315("generate-forms", "--out", str(out), "--format", "xlsx", "--workspace", str(renamed_workspace))
     assert result.exit_code == 0, result.output
@@ -216,19 +189,20 @@ def test_generate_uses_the_workspace_given_by_option(tmp_path, renamed_workspace
 
 def test_generate_uses_the_workspace_given_by_environment(tmp_path, renamed_workspace):
     out = tmp_path / "out"
-    result = c315("generate-forms", "--out", str(out), "--format", "xlsx", env={"C315_WORKSPACE": str(renamed_workspace)})
+    runner = cli_runner(C315_WORKSPACE=str(renamed_workspace))
+    result = runner.invoke(app, ["generate-forms", "--out", str(out), "--format", "xlsx"])
     assert result.exit_code == 0, result.output
     assert_used_the_renamed_campaign(out)
 
 
-def test_generate_uses_the_current_directory_as_workspace(tmp_path, renamed_workspace, monkeypatch):
+def test_generate_uses_the_current_directory_as_workspace(renamed_workspace, monkeypatch):
     monkeypatch.chdir(renamed_workspace)
-    result = c315("generate-forms", "--format", "xlsx")
+    result = cli_runner().invoke(app, ["generate-forms", "--format", "xlsx"])  # no C315_WORKSPACE
     assert result.exit_code == 0, result.output
     assert_used_the_renamed_campaign(renamed_workspace / "forms")
 
 
-def test_without_a_workspace_campaign_the_shipped_one_is_used(tmp_path):
+def test_without_a_workspace_campaign_the_shipped_one_is_used(c315, tmp_path):
     out = tmp_path / "out"
     result = c315("generate-forms", "--out", str(out), "--format", "xlsx")
     assert result.exit_code == 0, result.output
@@ -264,7 +238,7 @@ MALFORMED = {
 
 
 @pytest.mark.parametrize("case", MALFORMED)
-def test_malformed_campaign_gives_one_clear_message_naming_file_and_field(tmp_path, case):
+def test_malformed_campaign_gives_one_clear_message_naming_file_and_field(c315, tmp_path, case):
     edit, must_name = MALFORMED[case]
     workspace = tmp_path / "ws"
     assert c315("init", str(workspace)).exit_code == 0

@@ -1,10 +1,15 @@
-"""Crash safety and concurrency: ``c315 ingest`` over a few hundred returns, killed with SIGKILL
-at random moments, then run again; two ingests over overlapping files at once; and
-``verify_store`` saying plainly what is wrong when the archive and the records disagree.
+"""Crash safety and concurrency: ``c315 ingest`` over a few hundred returns, killed with SIGKILL at
+named points (``C315_FAULT``, :mod:`campaign315.common.faults`) — in a pool worker just after it
+archived a file, inside a return's transaction, just after a return was committed — then run
+again; two ingests over overlapping files at once; and ``verify_store`` saying plainly what is
+wrong when the archive and the records disagree.
 
-After a kill: the database passes ``PRAGMA integrity_check``, every archive file holds the bytes
-its name promises, no temporary file passes for an archive entry, no worker is left running, and
-a re-run records each return exactly once.
+No kill is timed: each lands at a point the code names, so what the store holds afterwards is
+known. After a kill: the database is sound, every return recorded is whole, ``verify`` finds at
+most files archived but not yet recorded and half-written temporaries, no worker is left
+running, and a re-run records each return exactly once.
+
+Everything is read back through the :class:`~campaign315.store.base.Store` interface.
 """
 
 from __future__ import annotations
@@ -12,12 +17,11 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
-import random
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -26,87 +30,110 @@ from fill import blank, fill_stats
 from zipkit import read_parts, rezip
 
 from campaign315.common.files import shipped
-from campaign315.intake.ingest import ingest_file
+from campaign315.intake.ingest import PARALLEL_FROM, ingest_file
 from campaign315.spec.campaign import load_campaign
-from campaign315.store import Store, open_store
+from campaign315.store import NewReturn, Store, open_store
 from campaign315.store.verify import verify_store
 
 RETURNS = 240
-TRIALS = 5
 FILLER = {"filler": "张涛", "phone": "13682055679"}
+CAMPAIGN = load_campaign(shipped("data") / "campaign.toml")
+STATS_ITEMS = len(CAMPAIGN.attachments.stats.items)
 AFTER_A_CRASH = {"archive-unrecorded", "archive-temporary"}
 """What a kill may leave: files archived but not yet recorded, and half-written temporaries."""
+HANG = 120
+"""Seconds after which a process that should have ended is called hung (never reached when well)."""
+WORKERS = (os.cpu_count() or 1) if RETURNS >= PARALLEL_FROM else 1
+"""The pool ``c315 ingest`` starts for RETURNS files on this machine."""
 
 
 # --- a few hundred returns --------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def returned(tmp_path_factory) -> list[Path]:
-    """RETURNS distinct filled returns (.xlsx and .docx), in one folder."""
-    root = tmp_path_factory.mktemp("crash")
+def make_returns(root: Path, count: int) -> list[Path]:
+    """``count`` distinct, clean 附件2 returns of 办公室 (half .xlsx, half .docx) in ``root/returned``."""
     folder = root / "returned"
-    folder.mkdir()
+    folder.mkdir(parents=True)
     for fmt in ("xlsx", "docx"):
         filled = fill_stats(blank(root / fmt, "办公室", "stats", fmt), GOOD_QUANTITIES, remarks=GOOD_REMARKS, **FILLER)
         parts = read_parts(filled)
         app = parts["docProps/app.xml"]
-        for n in range(RETURNS // 2):
+        for n in range(count // 2 if fmt == "xlsx" else count - count // 2):
             parts["docProps/app.xml"] = app.replace(b"</Properties>", f"<Company>{n}</Company></Properties>".encode())
             (folder / f"{n:03d}-办公室.{fmt}").write_bytes(rezip(parts))
     return sorted(folder.iterdir())
+
+
+@pytest.fixture(scope="module")
+def returned(tmp_path_factory) -> list[Path]:
+    """RETURNS distinct filled returns (.xlsx and .docx), in one folder."""
+    return make_returns(tmp_path_factory.mktemp("crash"), RETURNS)
 
 
 def sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def start_ingest(workspace: Path, *paths: Path, log: Path | None = None) -> subprocess.Popen:
-    command = [sys.executable, "-m", "campaign315", "ingest", "--workspace", str(workspace), *map(str, paths)]
-    output = open(log, "wb") if log else subprocess.DEVNULL  # noqa: SIM115 — closed with the process
+# --- running c315 and watching what it leaves -------------------------------------------------
+
+
+def c315_environment(fault: str | None = None, **extra: str) -> dict[str, str]:
+    """This environment without any fault plan, C315 setting or terminal; ``fault`` as C315_FAULT."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("C315_")}
+    env.update({"COLUMNS": "200", "NO_COLOR": "1", "PYTHONDONTWRITEBYTECODE": "1", **extra})
+    if fault:
+        env["C315_FAULT"] = fault
+    return env
+
+
+def start_c315(*args: object, fault: str | None = None, log: Path | None = None, stderr=None,
+               **extra: str) -> subprocess.Popen:
+    """``c315 ARGS`` in a new session (no signal of ours or the terminal's reaches it, none of its
+    reaches us); its stdout and stderr to ``log`` (else discarded), or stderr as given."""
+    command = [sys.executable, "-m", "campaign315", *map(str, args)]
+    output = open(log, "wb") if log else subprocess.DEVNULL  # noqa: SIM115 — closed once the child has it
     try:
-        return subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT if log else subprocess.DEVNULL)
+        return subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=output,
+                                stderr=stderr if stderr is not None else subprocess.STDOUT if log else subprocess.DEVNULL,
+                                env=c315_environment(fault, **extra), start_new_session=True,
+                                preexec_fn=_ctrl_c_as_in_a_terminal)
     finally:
         if log:
             output.close()
 
 
-def recorded(workspace: Path) -> dict[str, int]:
-    """{sha256: how many rows record it}. (Not opened read-only: after a kill, the first reader
-    replays the write-ahead log, which needs write access.)"""
-    database = workspace / ".c315" / "c315.sqlite"
-    if not database.exists():
-        return {}
-    with contextlib.closing(sqlite3.connect(database, timeout=30)) as db:
-        try:
-            return dict(db.execute("SELECT sha256, count(*) FROM returns GROUP BY sha256").fetchall())
-        except sqlite3.OperationalError:  # "no such table": created, but the schema not yet written
-            return {}
+def _ctrl_c_as_in_a_terminal() -> None:
+    """In the child before c315 starts: SIGINT back to its default, so Python answers it with
+    KeyboardInterrupt as it does in a terminal — even when the suite itself runs in the background
+    (a shell starts background jobs with SIGINT ignored, and children inherit that)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
-def integrity(workspace: Path) -> list[tuple]:
-    with contextlib.closing(sqlite3.connect(workspace / ".c315" / "c315.sqlite", timeout=30)) as db:
-        return db.execute("PRAGMA integrity_check").fetchall()
+def start_ingest(workspace: Path, *paths: Path, fault: str | None = None, log: Path | None = None) -> subprocess.Popen:
+    return start_c315("ingest", "--workspace", workspace, *paths, fault=fault, log=log)
 
 
-def processes_for(workspace: Path) -> list[int]:
-    """Live processes whose command line names ``workspace`` (the ingest and its workers)."""
-    marker = str(workspace).encode()
+def processes_for(marker: Path) -> list[int]:
+    """Live processes (not zombies) whose command line names ``marker``: an ingest into that
+    workspace and the pool workers it forked."""
+    needle = str(marker).encode()
     found = []
     for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
             continue
         with contextlib.suppress(OSError):
-            if marker in (entry / "cmdline").read_bytes() and " Z " not in (entry / "stat").read_text():
-                found.append(int(entry.name))
+            if needle in (entry / "cmdline").read_bytes():
+                state = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0]
+                if state not in ("Z", "X"):
+                    found.append(int(entry.name))
     return found
 
 
-def no_workers_left(workspace: Path, within: float = 5.0) -> list[int]:
-    """Wait for every process of the killed ingest to end; those still running after ``within``
-    seconds are killed (they are ours) and returned."""
+def still_running(marker: Path, within: float = HANG) -> list[int]:
+    """Wait for every process of an ended ingest to end too; those still running after ``within``
+    seconds (a hang, not slowness) are killed — they are ours — and returned."""
     ends = time.monotonic() + within
-    while (left := processes_for(workspace)) and time.monotonic() < ends:
+    while (left := processes_for(marker)) and time.monotonic() < ends:
         time.sleep(0.05)
     for pid in left:
         with contextlib.suppress(ProcessLookupError):
@@ -114,71 +141,90 @@ def no_workers_left(workspace: Path, within: float = 5.0) -> list[int]:
     return left
 
 
+def recorded(workspace: Path) -> Counter[str]:
+    """How many records each SHA-256 has in the workspace's store."""
+    with open_store(workspace / ".c315") as store:
+        return Counter(r.sha256 for r in store.returns(CAMPAIGN.id, with_problems=False))
+
+
+def incomplete(workspace: Path) -> list[str]:
+    """Recorded returns that are not whole: every return here is a clean 附件2 with every item."""
+    with open_store(workspace / ".c315") as store:
+        returns = store.returns(CAMPAIGN.id)
+        lines = store.stats_lines([r.id for r in returns])
+    return [r.filename for r in returns
+            if r.outcome != "accepted" or r.problems or len(lines[r.id]) != STATS_ITEMS]
+
+
+def integrity(workspace: Path) -> list[str]:
+    with open_store(workspace / ".c315") as store:
+        return store.integrity_check()
+
+
 def problems_of(workspace: Path) -> set[tuple[str, str]]:
     with open_store(workspace / ".c315") as store:
-        return {(p.code, p.location.name) for p in verify_store(store)}
+        return {(str(p.code), str(p.location)) for p in verify_store(store)}
 
 
-# --- SIGKILL at random moments -----------------------------------------------------------------
+def tail(log: Path) -> str:
+    return log.read_text(errors="replace")[-3000:] if log.exists() else ""
+
+
+# --- SIGKILL at named points -------------------------------------------------------------------
+
+LATE_WRITE = max(1, RETURNS // WORKERS)
+"""An archive write some worker always reaches: RETURNS files shared by WORKERS workers."""
+
+KILLS = [
+    # (the plan, how many returns are recorded when it fires; None: not known in advance)
+    ("archive-written:1:kill", 0),  # no worker has finished a file: nothing can be recorded
+    ("archive-written:2:kill", None),
+    (f"archive-written:{LATE_WRITE}:kill", None),
+    ("in-transaction:1:kill", 0),
+    ("in-transaction:2:kill", 1),
+    (f"in-transaction:{RETURNS // 2}:kill", RETURNS // 2 - 1),
+    (f"in-transaction:{RETURNS}:kill", RETURNS - 1),
+    ("return-recorded:1:kill", 1),
+    (f"return-recorded:{RETURNS // 2}:kill", RETURNS // 2),
+    (f"return-recorded:{RETURNS - 1}:kill", RETURNS - 1),
+    (f"return-recorded:{RETURNS}:kill", RETURNS),
+]
 
 
 @pytest.mark.slow
 @pytest.mark.skipif(not Path("/proc/self/cmdline").exists(), reason="finds leftover workers through /proc")
-def test_killed_at_random_moments_a_rerun_records_every_return_once(returned, tmp_path):
+@pytest.mark.parametrize(("fault", "expected"), KILLS, ids=[fault for fault, _ in KILLS])
+def test_killed_at_a_named_point_a_rerun_records_every_return_once(returned, tmp_path, fault, expected):
     distinct = {sha256(path) for path in returned}
     assert len(distinct) == RETURNS
     folder = returned[0].parent
+    workspace, log = tmp_path / "workspace", tmp_path / "killed.log"
 
-    # A whole run first, watched: when the first return is recorded and when the last is, so the
-    # kills land where they mean something on any machine — one while files are only read and
-    # archived, the others spread over the recording.
-    first, last = calibrate(tmp_path / "whole", folder)
-    assert set(recorded(tmp_path / "whole").values()) == {1} and len(recorded(tmp_path / "whole")) == RETURNS
-    rng = random.Random(315)
-    moments = [rng.uniform(0.2, 0.9) * first] + [
-        first + (k + rng.random()) / (TRIALS - 1) * (last - first) for k in range(TRIALS - 1)]
+    process = start_ingest(workspace, folder, fault=fault, log=log)
+    assert process.wait(timeout=HANG) == -signal.SIGKILL, f"{fault} never fired:\n{tail(log)}"
+    assert still_running(workspace) == [], f"{fault}: workers outlived the killed ingest"
 
-    midway = 0
-    for trial, moment in enumerate(moments):
-        workspace = tmp_path / f"trial-{trial}"
-        process = start_ingest(workspace, folder)
-        time.sleep(moment)
-        was_running = process.poll() is None
-        process.send_signal(signal.SIGKILL)
-        process.wait(timeout=30)
-        assert no_workers_left(workspace) == [], f"trial {trial}: workers outlived the killed ingest"
+    assert integrity(workspace) == []
+    before = recorded(workspace)
+    assert set(before) <= distinct and set(before.values()) <= {1}
+    if expected is not None:
+        assert sum(before.values()) == expected, fault
+    else:
+        assert sum(before.values()) < RETURNS, fault
+    assert incomplete(workspace) == [], f"{fault}: a return recorded in part"
+    left = problems_of(workspace)
+    assert {code for code, _ in left} <= AFTER_A_CRASH, f"{fault}: {sorted(left)[:5]}"
 
-        before = recorded(workspace)
-        midway += was_running and 0 < len(before) < RETURNS
-        assert set(before.values()) <= {1}
-        if before:
-            assert integrity(workspace) == [("ok",)]
-            left = problems_of(workspace)
-            assert {code for code, _ in left} <= AFTER_A_CRASH, f"trial {trial}: {sorted(left)[:5]}"
-
-        rerun = start_ingest(workspace, folder)
-        assert rerun.wait(timeout=300) == 0, f"trial {trial}: the re-run failed"
-        after = recorded(workspace)
-        assert set(after.values()) == {1}, f"trial {trial}: a return recorded twice"
-        assert set(after) == distinct, f"trial {trial}: {len(distinct - set(after))} returns lost"
-        assert integrity(workspace) == [("ok",)]
-        assert {code for code, _ in problems_of(workspace)} <= {"archive-temporary"}, f"trial {trial}"
-    assert midway >= TRIALS - 2, f"only {midway} of {TRIALS} kills landed while returns were being recorded"
-
-
-def calibrate(workspace: Path, folder: Path) -> tuple[float, float]:
-    """Seconds from the start of a whole ingest to its first recorded return and to its last."""
-    started = time.monotonic()
-    process = start_ingest(workspace, folder)
-    first = last = None
-    while process.poll() is None and last is None:
-        count = len(recorded(workspace))
-        first = first or (time.monotonic() - started if count else None)
-        last = time.monotonic() - started if count == RETURNS else None
-        time.sleep(0.02)
-    assert process.wait(timeout=300) == 0
-    whole = time.monotonic() - started
-    return first or whole / 3, last or whole * 2 / 3
+    rerun_log = tmp_path / "rerun.log"
+    rerun = start_ingest(workspace, folder, log=rerun_log)
+    assert rerun.wait(timeout=10 * HANG) == 0, f"{fault}: the re-run failed:\n{tail(rerun_log)}"
+    assert still_running(workspace) == []
+    after = recorded(workspace)
+    assert set(after.values()) == {1}, f"{fault}: a return recorded twice"
+    assert set(after) == distinct, f"{fault}: {len(distinct - set(after))} returns lost"
+    assert incomplete(workspace) == []
+    assert integrity(workspace) == []
+    assert {code for code, _ in problems_of(workspace)} <= {"archive-temporary"}, fault
 
 
 # --- two ingests at once ------------------------------------------------------------------------
@@ -193,40 +239,156 @@ def test_two_ingests_at_once_record_each_return_once(returned, tmp_path, round_)
     workspace = tmp_path / "shared"
     logs = [tmp_path / "first.log", tmp_path / "second.log"]
     processes = [start_ingest(workspace, *first, log=logs[0]), start_ingest(workspace, *second, log=logs[1])]
-    codes = [process.wait(timeout=300) for process in processes]
-    outputs = [log.read_text(errors="replace") for log in logs]
+    codes = [process.wait(timeout=10 * HANG) for process in processes]
+    outputs = [tail(log) for log in logs]
     assert codes == [0, 0], outputs
     for output in outputs:
         assert "locked" not in output and "Traceback" not in output
+    assert still_running(workspace) == []
     counts = recorded(workspace)
     assert set(counts.values()) == {1}
     assert set(counts) == {sha256(path) for path in returned}
-    assert integrity(workspace) == [("ok",)]
+    assert incomplete(workspace) == []
+    assert integrity(workspace) == []
     assert problems_of(workspace) == set()
 
 
-# --- verify_store, on both backends ----------------------------------------------------------------
+# --- verify_store --------------------------------------------------------------------------------
+# The archive's layout is the store's business: these tests find an archived file by its bytes,
+# and add files to the archive only beside one found so, or through the archive's own ``put``.
+
+
+@pytest.fixture
+def kept_store(returned, tmp_path):
+    """A store holding four returns, as ingest leaves it."""
+    store = open_store(tmp_path / "store")
+    for path in returned[:2] + returned[-2:]:
+        assert [r.outcome for r in ingest_file(path, CAMPAIGN, store)] == ["accepted"]
+    yield store
+    store.close()
+
+
+def files_under(store: Store) -> dict[Path, str]:
+    """Every file under the store's folder (database included), with the SHA-256 of its bytes."""
+    return {path: sha256(path) for path in sorted(Path(store.where).rglob("*")) if path.is_file()}
+
+
+def archived(store: Store) -> list[Path]:
+    """The files holding the bytes of a recorded return, in the order of their records."""
+    found = {digest: path for path, digest in files_under(store).items()}
+    return [found[record.sha256] for record in store.archive_records()]
+
+
+def key_of(store: Store, path: Path) -> str:
+    """How verify names a file of the store: its path below the store's folder."""
+    return path.relative_to(store.where).as_posix()
+
+
+def test_a_store_as_ingest_leaves_it_verifies_clean(kept_store):
+    files = archived(kept_store)
+    assert len(set(files)) == 4
+    assert [key_of(kept_store, path) for path in files] == [r.archive_key for r in kept_store.archive_records()]
+    assert verify_store(kept_store) == []
+
+
+def test_an_altered_archive_file_is_named(kept_store):
+    victim = archived(kept_store)[1]
+    data = bytearray(victim.read_bytes())
+    data[100] ^= 0xFF
+    victim.write_bytes(bytes(data))
+    (found,) = verify_store(kept_store)
+    assert (found.severity, found.code, str(found.location)) == ("error", "archive-altered", key_of(kept_store, victim))
+    assert "SHA-256" in found.message
+
+
+def test_a_deleted_archive_file_is_named_with_its_record(kept_store):
+    record = kept_store.archive_records()[2]
+    victim = archived(kept_store)[2]
+    victim.unlink()
+    (found,) = verify_store(kept_store)
+    assert (found.code, str(found.location)) == ("archive-missing", key_of(kept_store, victim))
+    assert f"#{record.id}" in found.message and record.filename in found.message
+
+
+def test_stray_unrecorded_and_temporary_files_are_told_apart(kept_store, returned):
+    beside = archived(kept_store)[0].parent  # one of the archive's folders
+    stray = beside / "notes.txt"
+    stray.write_text("not c315's")
+    misnamed = beside / ("0" * 64 + ".xlsx")  # named like an entry, but not for what it holds
+    misnamed.write_bytes(returned[5].read_bytes())
+    unrecorded_key = kept_store.archive.put(returned[6].read_bytes(), sha256(returned[6]), ".xlsx")
+    temporary = beside / ".c315-k2j4h.part"
+    temporary.write_bytes(returned[7].read_bytes()[:1000])
+
+    found = {(str(p.code), str(p.location), p.severity) for p in verify_store(kept_store)}
+    assert found == {
+        ("archive-stray", key_of(kept_store, stray), "error"),
+        ("archive-stray", key_of(kept_store, misnamed), "error"),
+        ("archive-unrecorded", unrecorded_key, "warning"),
+        ("archive-temporary", key_of(kept_store, temporary), "warning"),
+    }
+    (unrecorded,) = [path for path, digest in files_under(kept_store).items() if digest == sha256(returned[6])]
+    assert key_of(kept_store, unrecorded) == unrecorded_key
+
+
+def record_at(store: Store, path: Path, archive_key: str) -> int:
+    """Record ``path`` as a return whose bytes are said to be kept at ``archive_key``."""
+    from campaign315.spec.location import Location
+    from campaign315.spec.problems import Code, problem
+
+    record_id = store.record(NewReturn(
+        campaign=CAMPAIGN.id, sha256=sha256(path), filename=path.name, source_path=str(path), archive_key=archive_key,
+        unit=None, attachment=None, outcome="rejected", received_at=CAMPAIGN.due_at("stats"), document_modified=None,
+        problems=[problem(Code.NOT_A_FORM, Location.file(path.name))], form=None))
+    assert record_id is not None
+    return record_id
+
+
+def test_a_record_pointing_outside_the_archive_is_named(kept_store, returned):
+    real_key = kept_store.archive.put(returned[8].read_bytes(), sha256(returned[8]), ".xlsx")
+    record_id = record_at(kept_store, returned[8], "archive/../../etc/passwd")
+    found = {(str(p.code), str(p.location)) for p in verify_store(kept_store)}
+    assert found == {
+        ("archive-misplaced", "archive/../../etc/passwd"),
+        ("archive-missing", "archive/../../etc/passwd"),
+        ("archive-unrecorded", real_key),  # its real file, without a record that names it
+    }
+    (misplaced,) = [p for p in verify_store(kept_store) if p.code == "archive-misplaced"]
+    assert f"#{record_id}" in misplaced.message and returned[8].name in misplaced.message
+
+
+def test_a_record_pointing_at_another_files_entry_is_named(kept_store, returned):
+    other = kept_store.archive_records()[0]
+    real_key = kept_store.archive.put(returned[9].read_bytes(), sha256(returned[9]), ".xlsx")
+    record_at(kept_store, returned[9], other.archive_key)
+    found = {(str(p.code), str(p.location)) for p in verify_store(kept_store)}
+    assert found == {
+        ("archive-misplaced", other.archive_key),
+        ("archive-altered", other.archive_key),  # what is there is not what this record received
+        ("archive-unrecorded", real_key),
+    }
+
+
+# --- verify_store on PostgreSQL --------------------------------------------------------------------
+# The archive is rows of the database there: damage is done to them from outside, with psycopg.
 
 
 class Kept:
-    """A store holding four returns, as ingest leaves it, and a way to damage it from outside
-    (files in a folder archive; rows in a database archive)."""
+    """A PostgreSQL store holding four returns, as ingest leaves it, and a way to damage its
+    archive (rows of ``archive_files``) from outside."""
 
-    def __init__(self, store: Store, url: str | None):
+    def __init__(self, store: Store, url: str):
         self.store, self.url = store, url
 
     def keys(self) -> list[str]:
         return sorted(self.store.archive.keys())
 
     def _sql(self, statement: str, *params):
-        if self.url:
-            import psycopg
+        import psycopg
 
-            with psycopg.connect(self.url) as conn:
-                return conn.execute(statement.replace("?", "%s"), params).fetchall() if statement.startswith("SELECT") \
-                    else conn.execute(statement.replace("?", "%s"), params)
-        with contextlib.closing(sqlite3.connect(self.store.path)) as db, db:
-            return db.execute(statement, params).fetchall()
+        with psycopg.connect(self.url) as conn:
+            cursor = conn.execute(statement.replace("?", "%s"), params)
+            return cursor.fetchall() if statement.startswith("SELECT") else None
 
     def alter(self, key: str) -> None:
         data = bytearray(self.store.archive.read(key))
@@ -234,19 +396,11 @@ class Kept:
         self.put_raw(key, bytes(data))
 
     def delete(self, key: str) -> None:
-        if self.url:
-            self._sql("DELETE FROM archive_files WHERE key = ?", key)
-        else:
-            (self.store.archive.folder.parent / key).unlink()
+        self._sql("DELETE FROM archive_files WHERE key = ?", key)
 
     def put_raw(self, key: str, data: bytes) -> None:
-        if self.url:
-            self._sql("INSERT INTO archive_files (key, sha256, size, data, stored_at) VALUES (?, '', 0, ?, '')"
-                      " ON CONFLICT (key) DO UPDATE SET data = excluded.data", key, data)
-        else:
-            path = self.store.archive.folder.parent / key
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_bytes(data)
+        self._sql("INSERT INTO archive_files (key, sha256, size, data, stored_at) VALUES (?, '', 0, ?, '')"
+                  " ON CONFLICT (key) DO UPDATE SET data = excluded.data", key, data)
 
     def record(self, key: str) -> tuple[int, str]:
         ((record, filename),) = self._sql("SELECT id, filename FROM returns WHERE archive_key = ?", key)
@@ -256,14 +410,12 @@ class Kept:
         self._sql("UPDATE returns SET archive_key = ? WHERE id = ?", key, record)
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def kept_store(request, returned, tmp_path):
-    campaign = load_campaign(shipped("data") / "campaign.toml")
-    url = request.getfixturevalue("pg_url") if request.param == "postgresql" else None
-    store = open_store(url or tmp_path / "store")
+@pytest.fixture
+def pg_kept(returned, pg_url):
+    store = open_store(pg_url)
     for path in returned[:2] + returned[-2:]:
-        assert ingest_file(path, campaign, store).outcome == "accepted"
-    yield Kept(store, url)
+        assert [r.outcome for r in ingest_file(path, CAMPAIGN, store)] == ["accepted"]
+    yield Kept(store, pg_url)
     store.close()
 
 
@@ -271,52 +423,48 @@ def found_in(kept: Kept) -> set[tuple[str, str, str]]:
     return {(p.code, p.location.name, p.severity) for p in verify_store(kept.store)}
 
 
-def test_a_store_as_ingest_leaves_it_verifies_clean(kept_store):
-    assert len(kept_store.keys()) == 4
-    assert verify_store(kept_store.store) == []
+def test_on_postgresql_a_store_as_ingest_leaves_it_verifies_clean(pg_kept):
+    assert len(pg_kept.keys()) == 4
+    assert verify_store(pg_kept.store) == []
 
 
-def test_an_altered_archive_file_is_named(kept_store):
-    victim = kept_store.keys()[1]
-    kept_store.alter(victim)
-    (found,) = verify_store(kept_store.store)
+def test_on_postgresql_an_altered_archive_file_is_named(pg_kept):
+    victim = pg_kept.keys()[1]
+    pg_kept.alter(victim)
+    (found,) = verify_store(pg_kept.store)
     assert (found.severity, found.code, found.location.name) == ("error", "archive-altered", victim)
     assert "SHA-256" in found.message
 
 
-def test_a_deleted_archive_file_is_named_with_its_record(kept_store):
-    victim = kept_store.keys()[2]
-    record, filename = kept_store.record(victim)
-    kept_store.delete(victim)
-    (found,) = verify_store(kept_store.store)
+def test_on_postgresql_a_deleted_archive_file_is_named_with_its_record(pg_kept):
+    victim = pg_kept.keys()[2]
+    record, filename = pg_kept.record(victim)
+    pg_kept.delete(victim)
+    (found,) = verify_store(pg_kept.store)
     assert (found.code, found.location.name) == ("archive-missing", victim)
     assert f"#{record}" in found.message and filename in found.message
 
 
-def test_stray_and_unrecorded_entries_are_told_apart(kept_store, returned):
+def test_on_postgresql_stray_and_unrecorded_entries_are_told_apart(pg_kept, returned):
     stray = "archive/ab/notes.txt"
     misnamed = "archive/00/" + "0" * 64 + ".xlsx"
     unrecorded_hash = sha256(returned[6])
     unrecorded = f"archive/{unrecorded_hash[:2]}/{unrecorded_hash}.xlsx"
-    kept_store.put_raw(stray, b"not c315's")
-    kept_store.put_raw(misnamed, returned[5].read_bytes())
-    kept_store.put_raw(unrecorded, returned[6].read_bytes())
+    pg_kept.put_raw(stray, b"not c315's")
+    pg_kept.put_raw(misnamed, returned[5].read_bytes())
+    pg_kept.put_raw(unrecorded, returned[6].read_bytes())
     expected = {
         ("archive-stray", stray, "error"),
         ("archive-stray", misnamed, "error"),
         ("archive-unrecorded", unrecorded, "warning"),
     }
-    if kept_store.url is None:  # only a folder can hold a half-written file
-        temporary = kept_store.store.archive.folder / unrecorded_hash[:2] / ".c315-k2j4h.part"
-        temporary.write_bytes(returned[7].read_bytes()[:1000])
-        expected.add(("archive-temporary", f"archive/{unrecorded_hash[:2]}/.c315-k2j4h.part", "warning"))
-    assert found_in(kept_store) == expected
+    assert found_in(pg_kept) == expected
 
 
-def test_a_record_pointing_at_the_wrong_place_is_named(kept_store):
-    key = kept_store.keys()[0]
-    record, _ = kept_store.record(key)
-    kept_store.point(record, "archive/../../etc/passwd")
-    found = {(code, where) for code, where, _ in found_in(kept_store)}
+def test_on_postgresql_a_record_pointing_at_the_wrong_place_is_named(pg_kept):
+    key = pg_kept.keys()[0]
+    record, _ = pg_kept.record(key)
+    pg_kept.point(record, "archive/../../etc/passwd")
+    found = {(code, where) for code, where, _ in found_in(pg_kept)}
     assert ("archive-misplaced", "archive/../../etc/passwd") in found
     assert ("archive-unrecorded", key) in found  # its real file, now without a record

@@ -17,7 +17,6 @@ from docx.shared import Cm
 
 from campaign315.common.files import shipped
 from campaign315.generate.docx import render_docx, template_path
-from campaign315.spec.campaign import Campaign, load_campaign
 from campaign315.spec.forms import (
     UNIT_FIELD_LABEL,
     ActivityStats,
@@ -30,11 +29,6 @@ from campaign315.spec.forms import (
 
 UNIT = "劝业场市场监管所"
 ATTACHMENTS = ("roster", "stats")
-
-
-@pytest.fixture(scope="module")
-def campaign() -> Campaign:
-    return load_campaign(shipped("data") / "campaign.toml")
 
 
 def render(campaign, attachment, form=None, unit=UNIT) -> bytes:

@@ -283,7 +283,7 @@ def test_the_archived_originals_are_never_touched(scenario):
 def test_a_marked_copy_sent_back_is_read_as_the_units_return_with_the_same_problems(scenario, campaign, unit):
     attachment = "stats"
     (copy,) = scenario.marked(unit)
-    again = ingest_file(copy, campaign, None)
+    (again,) = ingest_file(copy, campaign, None)
     assert (again.unit, again.attachment) == (unit, attachment)
     assert {(p.code, p.location) for p in again.problems} == {(p.code, p.location) for p in scenario.shown(unit, attachment).problems}
 

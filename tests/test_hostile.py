@@ -1,7 +1,7 @@
 """The hostile corpus: every broken, odd or malicious file an office may receive, made here from
 real generated-and-filled forms, each ingested through the real command line beside one good
 return. Each must come back as a located problem with a code — or, where that is the right
-answer, accepted with the warnings stated — with no traceback, within seconds, in bounded
+answer, accepted with the warnings stated — with no traceback, without hanging, in bounded
 memory, and without costing the good return its place.
 
 The cases are data: ``CASES`` lists them with what each must get. Findings of ``make fuzz``
@@ -18,11 +18,9 @@ import random
 import re
 import shutil
 import socket
-import sqlite3
 import subprocess
 import sys
 import tempfile
-import time
 import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -46,10 +44,15 @@ from zipkit import (
     with_streamed_part,
 )
 
-from campaign315.spec.problems import CATALOGUE
+from campaign315.common.files import shipped
+from campaign315.spec.campaign import load_campaign
+from campaign315.spec.problems import Code
+from campaign315.store import open_store
 
-CASE_SECONDS = 5.0
-"""What "within seconds" means for one hostile file and one good one, on a slow CI machine."""
+CAMPAIGN = load_campaign(shipped("data") / "campaign.toml")
+CODES = frozenset(str(code) for code in Code)
+HANG_SECONDS = 120
+"""After this long one hostile file and one good one did not just take long: ingest hung."""
 MEMORY_GROWTH_MB = 300
 """How much more a bomb may make ingest's peak memory grow than a good file alone does."""
 
@@ -192,8 +195,8 @@ def text_cell(text: str) -> str:
     return f"<is><t>{text}</t></is>"
 
 
-REMARK = stats_cell("xlsx", "1.1", "remark").split("!")[1]
-QUANTITY = stats_cell("xlsx", "1.1").split("!")[1]
+REMARK = stats_cell("xlsx", "1.1", "remark").ref
+QUANTITY = stats_cell("xlsx", "1.1").ref
 
 
 def no_marker(results: list[dict], kit: Kit, stored: str) -> None:
@@ -366,7 +369,7 @@ def _(kit):
 
 @case("16384-columns", rejects="file-unsafe", bomb=True)
 def _(kit):
-    from campaign315.intake.read.xlsx import column_letter
+    from campaign315.spec.location import column_letter
 
     parts, name, xml = kit.stats_sheet()
     row = '<row r="30">' + "".join(f'<c r="{column_letter(c)}30"><v>{c}</v></c>' for c in range(1, 16385)) + "</row>"
@@ -686,7 +689,7 @@ def _(kit):
     return _edited(kit, "删表.xlsx", edit)
 
 
-@case("sheet-duplicated", accepts=set())
+@case("sheet-duplicated", accepts={"attachment-copy"})
 def _(kit):
     return _edited(kit, "复制表.xlsx", lambda wb: wb.copy_worksheet(wb["统计表"]))
 
@@ -734,7 +737,7 @@ def _(kit):
 def _(kit):
     target = kit.copy(kit.bases.stats_xlsx, "全是公式.xlsx")
     for key in GOOD_QUANTITIES:
-        write_formula(target, stats_cell("xlsx", key).split("!")[1], "2-1", cached=1)
+        write_formula(target, stats_cell("xlsx", key).ref, "2-1", cached=1)
     return target
 
 
@@ -742,7 +745,7 @@ def _(kit):
 def _(kit):
     target = kit.copy(kit.bases.stats_xlsx, "无缓存.xlsx")
     for key in ("1.1", "2.3"):
-        write_formula(target, stats_cell("xlsx", key).split("!")[1], "SUM(1,2)")
+        write_formula(target, stats_cell("xlsx", key).ref, "SUM(1,2)")
     return target
 
 
@@ -944,6 +947,45 @@ def _(kit):
     return folder
 
 
+# 7b. Zips of returns that reach for more than they hold.
+
+def _zip_with_streamed_member(target: Path, name: str, megabytes: int, first: tuple[str, Path] | None = None) -> Path:
+    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as zf:
+        if first:
+            zf.write(first[1], first[0])
+        entry = zipfile.ZipInfo(name, date_time=(2020, 3, 13, 11, 30, 0))
+        entry.compress_type = zipfile.ZIP_DEFLATED
+        with zf.open(entry, "w", force_zip64=True) as member:
+            block = b"\0" * (1 << 20)
+            for _ in range(megabytes):
+                member.write(block)
+    return target
+
+
+@case("zip-holding-a-zip-bomb", rejects="file-unsafe", bomb=True)
+def _(kit):
+    return _zip_with_streamed_member(kit.folder / "报表.zip", "附件2.xlsx", 300, ("附件1.xlsx", kit.bases.roster_xlsx))
+
+
+@case("zip-member-sizes-lie", rejects=("file-unsafe", "file-corrupt"), bomb=True)
+def _(kit):
+    honest = _zip_with_streamed_member(kit.folder / "stage.zip", "附件2.xlsx", 60)
+    data = patch_entry(honest.read_bytes(), "附件2.xlsx", size=4096)
+    honest.unlink()
+    return kit.write("大小不实.zip", data)
+
+
+@case("zip-member-named-dot-dot", rejects="file-unsafe", check=lambda results, kit, stored: assert_nothing_outside(kit))
+def _(kit):
+    return kit.write("zipslip.zip", rezip({"附件2.xlsx": kit.bases.stats_xlsx.read_bytes(), "../../x": b"x"}))
+
+
+@case("zip-in-zip-in-zip", rejects="zip-too-deep")
+def _(kit):
+    innermost = rezip({"附件2.xlsx": kit.bases.stats_xlsx.read_bytes()})
+    return kit.write("套娃.zip", rezip({"a.zip": rezip({"b.zip": innermost})}))
+
+
 # 8. Somebody else's form.
 
 @case("another-campaign", rejects="wrong-campaign")
@@ -982,7 +1024,7 @@ def _(kit):
 @case("quantity-nan-and-infinity", rejects="quantity-not-number")
 def _(kit):
     parts, name, xml = kit.stats_sheet()
-    xml = set_cell(set_cell(xml, QUANTITY, "<v>NaN</v>"), stats_cell("xlsx", "1.2").split("!")[1], "<v>-1e309</v>")
+    xml = set_cell(set_cell(xml, QUANTITY, "<v>NaN</v>"), stats_cell("xlsx", "1.2").ref, "<v>-1e309</v>")
     return with_parts(kit.bases.stats_xlsx, kit.folder / "非数.xlsx", {name: xml.encode()})
 
 
@@ -990,13 +1032,21 @@ def _(kit):
 
 
 def everything_stored(workspace: Path) -> str:
-    database = workspace / ".c315" / "c315.sqlite"
-    if not database.exists():
+    """Every value the workspace's store holds — returns, their problems, figures and people —
+    as text (the values themselves, not their repr)."""
+    if not (workspace / ".c315").exists():
         return ""
-    with contextlib.closing(sqlite3.connect(database)) as db:
-        rows = [row for table in ("returns", "problems", "stats_lines", "roster_entries")
-                for row in db.execute(f"SELECT * FROM {table}")]
-    return "\n".join("\t".join(map(str, row)) for row in rows)  # the values themselves, not their repr
+    with open_store(workspace / ".c315") as store:
+        returns = store.returns(CAMPAIGN.id)
+        ids = [r.id for r in returns]
+        lines, entries = store.stats_lines(ids), store.roster_entries(ids)
+    rows = []
+    for r in returns:
+        rows.append([value for name, value in vars(r).items() if name != "problems"])
+        rows += [[p.severity, p.code, *p.location, p.value, p.message] for p in r.problems]
+        rows += [[*line.model_dump(exclude={"cell"}).values(), *(line.cell or ())] for line in lines[r.id]]
+        rows += [list(entry.model_dump().values()) for entry in entries[r.id]]
+    return "\n".join("\t".join(map(str, row)) for row in rows)
 
 
 @pytest.fixture
@@ -1015,21 +1065,18 @@ def test_the_corpus_has_at_least_fifty_distinct_cases():
     assert len(CASES) >= 50
     assert len({c.name for c in CASES}) == len(CASES)
     assert all(c.rejects or c.accepts is not None for c in CASES)
-    assert all(code in CATALOGUE for c in CASES for code in (*c.rejects, *(c.accepts or ())))
+    assert all(code in CODES for c in CASES for code in (*c.rejects, *(c.accepts or ())))
 
 
 @pytest.mark.parametrize("hostile", CASES, ids=[c.name for c in CASES])
 def test_hostile_input_gets_a_code_and_the_good_return_is_kept(hostile: Case, kit, c315, workspace, listener):
     bad = hostile.build(kit)
     good = kit.copy(kit.bases.roster_xlsx, "0-值班表.xlsx")
-    started = time.monotonic()
-    with deadline(4 * CASE_SECONDS):
+    with deadline(HANG_SECONDS):
         result = c315("ingest", "--json", bad, good)
-    elapsed = time.monotonic() - started
 
     assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
     assert "Traceback" not in result.stdout + result.stderr
-    assert elapsed < CASE_SECONDS, f"{elapsed:.1f} s"
     results = json.loads(result.stdout)
     (kept,) = [r for r in results if r["file"] == str(good)]
     assert (kept["outcome"], kept["unit"], kept["problems"]) == ("accepted", "劝业场市场监管所", [])
@@ -1037,7 +1084,7 @@ def test_hostile_input_gets_a_code_and_the_good_return_is_kept(hostile: Case, ki
     assert hostile_results, "the hostile input produced no result at all"
     for found in hostile_results:
         problems = found["problems"]
-        assert all(p["code"] in CATALOGUE and p["message"] for p in problems)
+        assert all(p["code"] in CODES and p["message"] for p in problems)
         errors = {p["code"] for p in problems if p["severity"] == "error"}
         warnings = {p["code"] for p in problems if p["severity"] == "warning"}
         if hostile.accepts is not None:
@@ -1082,7 +1129,7 @@ main()
 def peak_memory_mb(workspace: Path, *paths: Path) -> tuple[float, subprocess.CompletedProcess]:
     """Run ``c315 ingest --json PATHS`` in a child; its peak resident memory (VmHWM) in MB."""
     done = subprocess.run([sys.executable, "-c", _PEAK, "ingest", "--json", "--workspace", str(workspace), *map(str, paths)],
-                          capture_output=True, text=True, timeout=60, env={**os.environ, "COLUMNS": "200"})
+                          capture_output=True, text=True, timeout=HANG_SECONDS, env={**os.environ, "COLUMNS": "200"})
     found = re.search(r"PEAK-KB (\d+)", done.stderr)
     assert found, done.stderr[-2000:]
     return int(found[1]) / 1024, done

@@ -13,12 +13,14 @@ from pathlib import Path
 
 import pytest
 from conftest import FORMATS
-from fill import codes, located, stats_cell
+from fill import codes, stats_cell
 
 from campaign315.intake.ingest import ingest
+from campaign315.spec.location import Location
+from campaign315.spec.problems import Code
 from campaign315.store import open_store
 
-JSON_KEYS = {"file", "sha256", "outcome", "unit", "attachment", "received_at", "problems"}
+JSON_KEYS = {"file", "sha256", "place", "outcome", "unit", "attachment", "received_at", "problems"}
 PROBLEM_KEYS = {"severity", "code", "location", "value", "message"}
 OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
@@ -49,7 +51,7 @@ def test_json_has_one_object_per_file_in_the_documented_shape(forms, returned, i
     (typed,) = first["problems"]
     assert set(typed) == PROBLEM_KEYS
     assert (typed["severity"], typed["code"], typed["location"], typed["value"]) == (
-        "warning", "quantity-with-unit", stats_cell("xlsx", "1.2"), "３场")
+        "warning", Code.QUANTITY_WITH_UNIT, str(stats_cell("xlsx", "1.2")), "３场")
     assert typed["message"]
     assert second["problems"] == []
 
@@ -62,14 +64,14 @@ def test_exit_status_is_1_when_any_file_is_rejected(forms, returned, ingest_json
     assert {Path(r["file"]).name: r["outcome"] for r in results} == {"good.xlsx": "accepted", "bad.xlsx": "rejected"}
     (bad_result,) = [r for r in results if r["outcome"] == "rejected"]
     assert [(p["severity"], p["code"], p["location"]) for p in bad_result["problems"]] == [
-        ("error", "quantity-not-number", stats_cell("xlsx", "1.1"))]
+        ("error", Code.QUANTITY_NOT_NUMBER, str(stats_cell("xlsx", "1.1")))]
 
 
 def test_warnings_alone_keep_exit_status_0(forms, returned, c315):
     path = returned_copy(forms.stats("docx", {"1.3": None, "1.4": "1,200"}), returned)
     result = c315("ingest", path)
     assert result.exit_code == 0, result.output
-    assert "quantity-empty" in result.stdout and "quantity-normalised" in result.stdout
+    assert Code.QUANTITY_EMPTY in result.stdout and Code.QUANTITY_NORMALISED in result.stdout
 
 
 def test_human_report_names_each_problem_with_its_cell(forms, returned, c315):
@@ -77,8 +79,8 @@ def test_human_report_names_each_problem_with_its_cell(forms, returned, c315):
     result = c315("ingest", path)
     assert result.exit_code == 1
     assert "neg.xlsx" in result.stdout
-    assert "quantity-negative" in result.stdout
-    assert stats_cell("xlsx", "1.1") in result.stdout
+    assert Code.QUANTITY_NEGATIVE in result.stdout
+    assert str(stats_cell("xlsx", "1.1")) in result.stdout
 
 
 @pytest.mark.parametrize(
@@ -151,6 +153,10 @@ def test_office_and_system_litter_is_skipped_with_a_note(forms, returned, c315, 
     assert shown.exit_code == 0
     for name in litter:
         assert name in shown.stdout
+    as_json = c315("ingest", "--dry-run", "--json", returned)  # the notes go to stderr, beside the JSON
+    assert as_json.exit_code == 0
+    for name in litter:
+        assert name in as_json.stderr and name not in as_json.stdout
 
 
 def test_dry_run_reads_and_validates_but_stores_nothing(forms, returned, workspace, c315, ingest_json):
@@ -159,7 +165,7 @@ def test_dry_run_reads_and_validates_but_stores_nothing(forms, returned, workspa
     status, results = ingest_json("--dry-run", returned)
     assert status == 1
     assert sorted(r["outcome"] for r in results) == ["accepted", "rejected"]
-    assert "quantity-not-number" in codes([p for r in results for p in r["problems"]])
+    assert Code.QUANTITY_NOT_NUMBER in codes([p for r in results for p in r["problems"]])
     assert not (workspace / ".c315").exists()
     # and a real run afterwards is not told these are duplicates
     status, again = ingest_json(returned)
@@ -178,20 +184,20 @@ def _zip(members: dict[str, bytes | str]) -> bytes:
 
 
 NOT_RETURNS = [  # file name, its bytes, the code rejecting it
-    ("办公室.xls", OLE + b"\0" * 504 + "Workbook".encode("utf-16-le") + bytes(range(256)) * 4, "format-legacy"),
-    ("办公室.doc", OLE + b"\0" * 504 + "WordDocument".encode("utf-16-le") + b"\0" * 512, "format-legacy"),
-    ("办公室.et", OLE + b"\0" * 2048, "format-legacy"),
-    ("办公室.wps", OLE + b"\0" * 2048, "format-legacy"),
-    ("办公室.odt", _zip({"mimetype": "application/vnd.oasis.opendocument.text"}), "format-legacy"),
+    ("办公室.xls", OLE + b"\0" * 504 + "Workbook".encode("utf-16-le") + bytes(range(256)) * 4, Code.FORMAT_LEGACY),
+    ("办公室.doc", OLE + b"\0" * 504 + "WordDocument".encode("utf-16-le") + b"\0" * 512, Code.FORMAT_LEGACY),
+    ("办公室.et", OLE + b"\0" * 2048, Code.FORMAT_LEGACY),
+    ("办公室.wps", OLE + b"\0" * 2048, Code.FORMAT_LEGACY),
+    ("办公室.odt", _zip({"mimetype": "application/vnd.oasis.opendocument.text"}), Code.FORMAT_LEGACY),
     ("办公室.ods", _zip({"mimetype": "application/vnd.oasis.opendocument.spreadsheet", "content.xml": "<x/>"}),
-     "file-corrupt"),
-    ("办公室.xlsx", b"", "file-empty"),
-    ("办公室.docx", bytes(range(256)) * 16, "format-unknown"),
-    ("扫描件.pdf", b"%PDF-1.4\n" + b"0" * 200, "format-unknown"),
-    ("办公室.txt", "填报部门：办公室".encode(), "format-unknown"),
-    ("截断.xlsx", b"PK\x03\x04" + b"\0" * 40, "file-corrupt"),
-    ("别的.xlsx", _zip({"hello.txt": "hi"}), "format-unknown"),
-    ("加密.xlsx", OLE + b"\0" * 504 + "EncryptionInfo".encode("utf-16-le") + b"\0" * 512, "format-encrypted"),
+     Code.FILE_CORRUPT),
+    ("办公室.xlsx", b"", Code.FILE_EMPTY),
+    ("办公室.docx", bytes(range(256)) * 16, Code.FORMAT_UNKNOWN),
+    ("扫描件.pdf", b"%PDF-1.4\n" + b"0" * 200, Code.FORMAT_NOT_ELECTRONIC),
+    ("办公室.txt", "填报部门：办公室".encode(), Code.FORMAT_UNKNOWN),
+    ("截断.xlsx", b"PK\x03\x04" + b"\0" * 40, Code.FILE_CORRUPT),
+    ("别的.xlsx", _zip({"[Content_Types].xml": "<Types/>", "hello.txt": "hi"}), Code.FORMAT_UNKNOWN),
+    ("加密.xlsx", OLE + b"\0" * 504 + "EncryptionInfo".encode("utf-16-le") + b"\0" * 512, Code.FORMAT_ENCRYPTED),
 ]
 
 
@@ -202,11 +208,12 @@ def test_what_is_not_a_return_is_rejected_with_a_code(returned, kept, ingest_jso
     status, (result,) = ingest_json(path)
     assert status == 1
     assert (result["outcome"], result["unit"], result["attachment"]) == ("rejected", None, None)
-    assert [(p["severity"], p["code"], p["location"]) for p in result["problems"]] == [("error", code, name)]
+    assert [(p["severity"], p["code"], p["location"]) for p in result["problems"]] == [
+        ("error", code, str(Location.file(name)))]
     # refused, but kept: the archive holds it and the history lists it
     (stored,) = kept.returns()
     assert (stored.outcome, stored.filename) == ("rejected", name)
-    assert (kept.store.directory / stored.archive_path).read_bytes() == data
+    assert kept.store.archive.read(stored.archive_key) == data
 
 
 def test_a_document_that_is_not_a_form_is_rejected(returned, ingest_json):
@@ -218,7 +225,7 @@ def test_a_document_that_is_not_a_form_is_rejected(returned, ingest_json):
     document.save(returned / "通知.docx")
     status, (result,) = ingest_json(returned / "通知.docx")
     assert status == 1
-    assert codes(result["problems"]) == ["not-a-form"]
+    assert codes(result["problems"]) == [Code.NOT_A_FORM]
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
@@ -235,7 +242,7 @@ def test_a_broken_shortcut_is_rejected_not_fatal(forms, returned, ingest_json):
     status, results = ingest_json(returned)
     assert status == 1
     outcomes = {Path(r["file"]).name: (r["outcome"], codes(r["problems"])) for r in results}
-    assert outcomes == {"good.xlsx": ("accepted", []), "附件2.xlsx": ("rejected", ["file-unreadable"])}
+    assert outcomes == {"good.xlsx": ("accepted", []), "附件2.xlsx": ("rejected", [Code.FILE_UNREADABLE])}
 
 
 # --- many files at once ----------------------------------------------------------------------
@@ -257,11 +264,12 @@ def test_a_pool_of_workers_gives_the_same_results_as_one_process(forms, returned
     def run(workers: int):
         with open_store(tmp_path / f"store-{workers}") as store:
             results = ingest(files, campaign, store, when, workers=workers)
-            stored = {r.sha256: (r.outcome, r.unit, r.attachment, r.archive_path) for r in store.returns(campaign.id)}
+            stored = {r.sha256: (r.outcome, r.unit, r.attachment, r.archive_key) for r in store.returns(campaign.id)}
             lines = store.stats_lines([r.id for r in store.returns(campaign.id)])
             quantities = sorted((line.key, line.quantity) for found in lines.values() for line in found if line.key == "1.1")
-            archived = all((store.directory / path).is_file() for *_, path in stored.values())
-        summary = [(Path(r.file).name, r.sha256, r.outcome, r.unit, r.attachment, located(r.problems)) for r in results]
+            archived = all(store.archive.digest(key) == sha256 for sha256, (*_, key) in stored.items())
+        summary = [(Path(r.file).name, r.sha256, r.outcome, r.unit, r.attachment, {(p.code, p.location) for p in r.problems})
+                   for r in results]
         return summary, stored, quantities, archived
 
     one, pool = run(1), run(2)

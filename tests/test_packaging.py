@@ -23,6 +23,7 @@ SHIPPED_FILES = [
     "campaign315/_shipped/templates/附件1.docx",
     "campaign315/_shipped/templates/附件2.docx",
 ]
+SAMPLES = CHECKOUT / "data" / "samples"
 
 
 def run(args: list, **kwargs) -> subprocess.CompletedProcess:
@@ -78,6 +79,12 @@ def test_wheel_carries_the_campaign_data_and_the_templates(wheel):
         assert "c315 = campaign315.cli:main" in package.read(entry_points).decode()
     assert shipped_campaign == tomllib.loads((CHECKOUT / "data" / "campaign.toml").read_text(encoding="utf-8"))
     assert "campaign315/__main__.py" in names and "campaign315/cli.py" in names
+    # the sample returns c315 demo ingests, byte for byte
+    samples = sorted(p.relative_to(SAMPLES).as_posix() for p in SAMPLES.rglob("*") if p.is_file())
+    assert len(samples) == 34  # received.toml and the 33 files returned
+    with zipfile.ZipFile(wheel) as package:
+        for name in samples:
+            assert package.read(f"campaign315/_shipped/data/samples/{name}") == (SAMPLES / name).read_bytes()
 
 
 def test_installed_c315_generates_forms_outside_the_checkout(installed, tmp_path):
@@ -85,7 +92,8 @@ def test_installed_c315_generates_forms_outside_the_checkout(installed, tmp_path
     elsewhere.mkdir()
     env = outside_env()
     where = run([installed / "bin" / "python", "-c",
-                 "import campaign315.spec.campaign as c; print(c.__file__); print(c.shipped('data')); print(c.shipped('templates'))"],
+                 "import campaign315.spec.campaign as c; from campaign315.common.files import shipped; "
+                 "print(c.__file__); print(shipped('data')); print(shipped('templates'))"],
                 cwd=elsewhere, env=env).stdout.split()
     assert all(Path(line).is_relative_to(installed) for line in where), where
     assert not any(Path(line).is_relative_to(CHECKOUT) for line in where), where
@@ -112,3 +120,24 @@ def test_installed_init_copies_the_shipped_campaign(installed, tmp_path):
     assert (tmp_path / "ws" / "campaign.toml").read_text(encoding="utf-8") == (CHECKOUT / "data" / "campaign.toml").read_text(encoding="utf-8")
     assert sorted(p.name for p in (tmp_path / "ws" / "templates").iterdir()) == [
         "feedback_letter.txt.j2", "reminder.txt.j2", "report.html.j2", "附件1.docx", "附件2.docx"]
+
+
+def test_installed_c315_demo_runs_the_whole_journey_from_the_wheel(installed, tmp_path):
+    """No checkout: the sample returns come out of the wheel. In a folder named with Chinese and a
+    space, and through a GBK console (a Chinese Windows PC's, or its output sent to a file)."""
+    env = {**outside_env(), "PYTHONIOENCODING": "gbk"}
+    env.pop("PYTHONUTF8", None)
+    done = subprocess.run([installed / "bin" / "c315", "demo", "演示 目录"], cwd=tmp_path, env=env,
+                          capture_output=True, timeout=600)
+    stdout, stderr = done.stdout.decode("gbk"), done.stderr.decode("gbk")
+    assert done.returncode == 0, stdout[-3000:] + stderr
+    assert "Traceback" not in stdout + stderr and "UnicodeEncodeError" not in stdout + stderr
+    demo = tmp_path / "演示 目录"
+    files = {name: sorted(p for p in (demo / name).rglob("*") if p.is_file()) for name in ("forms", "returned", "summary", "feedback")}
+    assert len(files["forms"]) == 72
+    assert sorted(p.name for p in files["returned"]) == sorted(p.name for p in (SAMPLES / "returned").iterdir())
+    assert {p.suffix for p in files["summary"]} == {".xlsx", ".docx", ".html"}
+    assert any(p.name == "催报清单.txt" for p in files["feedback"])
+    assert "共 3 个文件：接收 3，退回 0，重复 0。" in stdout            # the first batch, as README shows it
+    assert "2020年3·15活动工作情况统计表" in stdout                      # 3•15 as GBK can show it
+    assert "演示完成。" in stdout.strip().splitlines()[-1]

@@ -4,12 +4,11 @@ attachment to PDF. Skipped cleanly where ``soffice`` is not installed."""
 from __future__ import annotations
 
 import re
-import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
+from conftest import cli_runner
+from printed import needs_soffice, page_count, pdf_text, to_pdf
 
 from campaign315.cli import app
 from campaign315.common.files import safe_filename, shipped
@@ -21,48 +20,16 @@ pytestmark = pytest.mark.slow
 CAMPAIGN = load_campaign(shipped("data") / "campaign.toml")
 # The longest unit name is the hardest to keep on one page.
 UNIT = max((unit.name for unit in CAMPAIGN.units), key=len)
-SOFFICE = shutil.which("soffice")
 
 
 @pytest.fixture(scope="module")
 def forms(tmp_path_factory) -> Path:
-    if SOFFICE is None:
-        pytest.skip("LibreOffice (soffice) is not on PATH: printed page count not checked")
+    needs_soffice()
     out = tmp_path_factory.mktemp("print") / "forms"
     workspace = tmp_path_factory.mktemp("empty-workspace")
-    result = CliRunner().invoke(
-        app, ["generate-forms", "--out", str(out), "-d", UNIT, "-w", str(workspace)], env={"COLUMNS": "200"}
-    )
+    result = cli_runner().invoke(app, ["generate-forms", "--out", str(out), "-d", UNIT, "-w", str(workspace)])
     assert result.exit_code == 0, result.output
     return out
-
-
-def to_pdf(source: Path, tmp_path: Path) -> Path:
-    """Convert with a private LibreOffice profile, so parallel runs do not fight over one."""
-    outdir = tmp_path / "pdf"
-    profile = tmp_path / "lo-profile"
-    done = subprocess.run(
-        [SOFFICE, f"-env:UserInstallation={profile.as_uri()}", "--headless", "--norestore",
-         "--convert-to", "pdf", "--outdir", str(outdir), str(source)],
-        capture_output=True, text=True, timeout=180,
-    )
-    pdf = outdir / f"{source.stem}.pdf"
-    assert done.returncode == 0 and pdf.is_file(), f"soffice failed:\n{done.stdout}\n{done.stderr}"
-    return pdf
-
-
-def page_count(pdf: Path) -> int:
-    if shutil.which("pdfinfo"):
-        info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, timeout=60, check=True).stdout
-        return int(re.search(r"^Pages:\s+(\d+)", info, re.M).group(1))
-    return len(re.findall(rb"/Type\s*/Page(?![s\w])", pdf.read_bytes()))
-
-
-def pdf_text(pdf: Path) -> str | None:
-    if not shutil.which("pdftotext"):
-        return None
-    text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, timeout=60, check=True).stdout
-    return re.sub(r"\s", "", text)
 
 
 @pytest.mark.parametrize("fmt", ["xlsx", "docx"])

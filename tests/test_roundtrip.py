@@ -8,7 +8,7 @@ import itertools
 
 import pytest
 from conftest import FORMATS
-from fill import blank, fill_roster, fill_stats
+from fill import blank, fill_roster, fill_stats, stats_cell
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -16,6 +16,7 @@ from campaign315.common.files import shipped
 from campaign315.intake.ingest import ingest_file
 from campaign315.spec.campaign import load_campaign
 from campaign315.spec.forms import RosterEntry
+from campaign315.spec.problems import Code
 from campaign315.store import Store, open_store
 
 CAMPAIGN = load_campaign(shipped("data") / "campaign.toml")
@@ -90,18 +91,18 @@ def test_stats_values_survive_the_round_trip(place, fmt, stats):
     folder, store = place()
     path = fill_stats(blank(folder, "南市所", "stats", fmt), quantities, remarks=remarks, labels={"3": label},
                       filler="张涛", phone="13682055679")
-    result = ingest_file(path, CAMPAIGN, store)
+    (result,) = ingest_file(path, CAMPAIGN, store)
     assert result.outcome == "accepted", result.problems
     (stored,) = store.returns(CAMPAIGN.id)
     lines = {line.key: line for line in store.stats_lines([stored.id])[stored.id]}
     assert {key: line.quantity for key, line in lines.items()} == quantities
     assert {key: line.remark for key, line in lines.items()} == remarks
     assert lines["3"].label == label
-    empty = {p.location for p in result.problems if p.code == "quantity-empty"}
+    empty = {p.location for p in result.problems if p.code == Code.QUANTITY_EMPTY}
     # A 其他 row left wholly blank is normal and not warned about; every other empty cell is.
     blank_free_rows = {key for key, item in ((i.key, i) for i in CAMPAIGN.attachments.stats.items)
                        if item.free and quantities[key] is None and not remarks.get(key) and not (key == "3" and label)}
-    assert len(empty) == sum(q is None for k, q in quantities.items() if k not in blank_free_rows)
+    assert empty == {stats_cell(fmt, k) for k, q in quantities.items() if q is None and k not in blank_free_rows}
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
@@ -110,9 +111,9 @@ def test_stats_values_survive_the_round_trip(place, fmt, stats):
 def test_roster_entries_survive_the_round_trip(place, fmt, entries):
     folder, store = place()
     path = fill_roster(blank(folder, "办公室", "roster", fmt), entries, filler="张涛", phone="13682055679")
-    result = ingest_file(path, CAMPAIGN, store)
+    (result,) = ingest_file(path, CAMPAIGN, store)
     assert result.outcome == "accepted", result.problems
-    assert [p.code for p in result.problems if p.severity == "error"] == []
+    assert [p.code for p in result.problems if p.is_error] == []
     (stored,) = store.returns(CAMPAIGN.id)
     expected = [RosterEntry(date=dt.date(2020, 3, 14), **entry) for entry in entries]
     assert store.roster_entries([stored.id])[stored.id] == expected

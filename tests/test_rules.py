@@ -2,7 +2,9 @@
 fill it, read back through ``ingest_file``, judged by problem code and cell — never by message.
 
 Value parsing in depth is test_values.py's job; here each rule is shown to reach a real file's
-cell in both formats, and what was read is what the store keeps.
+cell in both formats (one case per rule and format), and what was read is what the store keeps.
+Rules that are a function of the campaign alone (who counts as a leader, which names mean which
+unit) are tested case by case on the campaign, then once through a file.
 """
 
 from __future__ import annotations
@@ -15,7 +17,6 @@ from fill import (
     codes,
     delete_row,
     insert_row,
-    located,
     roster_cell,
     set_identity,
     stats_cell,
@@ -26,18 +27,25 @@ from fill import (
 )
 
 from campaign315.spec.forms import SHEET_NAMES, RosterLayout, StatsLayout
+from campaign315.spec.location import Location
+from campaign315.spec.problems import Code
 
 DUTY_DATE = dt.date(2020, 3, 14)
-ITEMS = ("1.1", "1.7", "2.6")  # a 场次 row, the 册（份） row, a participants row
 
 
-def whole(fmt: str, attachment: str) -> str:
-    return SHEET_NAMES[attachment] if fmt == "xlsx" else "正文"
+def whole(fmt: str, attachment: str) -> Location:
+    """The whole form: its sheet (xlsx) or its table (docx)."""
+    return Location.sheet(SHEET_NAMES[attachment]) if fmt == "xlsx" else Location.whole_table(1)
 
 
-def at(result, location: str) -> list[str]:
+def at(result, location: Location) -> list[Code]:
     """The codes of the problems found at one cell."""
     return [p.code for p in result.problems if p.location == location]
+
+
+def located(problems) -> set[tuple[Code, Location]]:
+    """{(code, location)} of a list of problems, the location as the reader made it."""
+    return {(p.code, p.location) for p in problems}
 
 
 def test_clean_returns_have_no_problems(forms, check):
@@ -50,27 +58,17 @@ def test_clean_returns_have_no_problems(forms, check):
 
 # --- 附件2: quantities ---------------------------------------------------------------------
 
-READ_SAFELY = [  # typed → read, the warning that says so (None: read silently)
-    ("12", 12, None),
-    ("0", 0, None),
-    ("３", 3, "quantity-normalised"),
-    ("１２０", 120, "quantity-normalised"),
-    ("1,200", 1200, "quantity-normalised"),
-    ("1，200", 1200, "quantity-normalised"),
-    ("3场", 3, "quantity-with-unit"),
-    ("３场", 3, "quantity-with-unit"),
-    ("5 次", 5, "quantity-with-unit"),
+# Items: a 场次 row, the 册（份） row, a participants row.
+READ_SAFELY = [  # item, typed → read, the warning that says so (None: read silently)
+    ("1.1", "12", 12, None),
+    ("1.7", "10册（份）", 10, Code.QUANTITY_WITH_UNIT),  # the row's own unit, as printed
+    ("2.6", "１，２００", 1200, Code.QUANTITY_NORMALISED),
 ]
-READ_SAFELY_XLSX = [  # what only a spreadsheet cell can hold
-    (" 5 ", 5, "quantity-normalised"),
-    (7, 7, None),
-    (7.0, 7, None),
-]
+READ_SAFELY_XLSX = [("1.7", 7, 7, None)]  # a number cell, as only a spreadsheet holds one
 
 
-@pytest.mark.parametrize("key", ITEMS)
 @pytest.mark.parametrize(
-    ("fmt", "typed", "read", "code"),
+    ("fmt", "key", "typed", "read", "code"),
     [(fmt, *case) for fmt in FORMATS for case in READ_SAFELY] + [("xlsx", *case) for case in READ_SAFELY_XLSX],
 )
 def test_quantity_read_safely_and_said(forms, kept, fmt, key, typed, read, code):
@@ -80,51 +78,42 @@ def test_quantity_read_safely_and_said(forms, kept, fmt, key, typed, read, code)
     assert kept.stats(result.sha256)[key].quantity == read
 
 
-REJECTED = [  # typed → the error naming the cell
-    ("-3", "quantity-negative"),
-    ("－3", "quantity-negative"),
-    ("2.5", "quantity-fraction"),
-    ("0.5场", "quantity-fraction"),
-    ("五", "quantity-not-number"),
-    ("若干", "quantity-not-number"),
-    ("约10", "quantity-not-number"),
-    ("10余", "quantity-not-number"),
-    ("三十", "quantity-not-number"),
+REJECTED = [  # item, typed → the error naming the cell
+    ("1.1", "－3", Code.QUANTITY_NEGATIVE),
+    ("1.7", "0.5场", Code.QUANTITY_FRACTION),
+    ("2.6", "若干", Code.QUANTITY_NOT_NUMBER),
 ]
-REJECTED_XLSX = [(-3, "quantity-negative"), (2.5, "quantity-fraction")]
+REJECTED_XLSX = [("2.6", 2.5, Code.QUANTITY_FRACTION)]
 
 
-@pytest.mark.parametrize("key", ITEMS)
 @pytest.mark.parametrize(
-    ("fmt", "typed", "code"),
+    ("fmt", "key", "typed", "code"),
     [(fmt, *case) for fmt in FORMATS for case in REJECTED] + [("xlsx", *case) for case in REJECTED_XLSX],
 )
 def test_quantity_that_needs_a_guess_rejects_the_return(forms, check, fmt, key, typed, code):
     result = check(forms.stats(fmt, {key: typed}))
     assert result.outcome == "rejected"
     (found,) = [p for p in result.problems if p.location == stats_cell(fmt, key)]
-    assert (found.severity, found.code, found.value) == ("error", code, str(typed))
+    assert (found.is_error, found.code, found.value) == (True, code, str(typed))
 
 
 @pytest.mark.parametrize(
     ("formula", "cached", "severity", "code", "read"),
     [
-        ("2+3", 5, "warning", "quantity-formula", 5),
-        ("SUM(1,2)", 3, "warning", "quantity-formula", 3),
-        ("0.1*30", "3.0000000000000004", "warning", "quantity-formula", 3),
-        ("2+3", None, "error", "quantity-formula-uncached", None),
-        ("1/3", "0.33333333333333331", "error", "quantity-fraction", None),
-        ("2-5", -3, "error", "quantity-negative", None),
+        ("2+3", 5, "warning", Code.QUANTITY_FORMULA, 5),
+        ("0.1*30", "3.0000000000000004", "warning", Code.QUANTITY_FORMULA, 3),  # the stored text of a float
+        ("2+3", None, "error", Code.QUANTITY_FORMULA_UNCACHED, None),
+        ("2-5", -3, "error", Code.QUANTITY_NEGATIVE, None),  # the result is judged as if typed
     ],
 )
 def test_formula_is_read_from_its_cached_result(forms, kept, formula, cached, severity, code, read):
     path = forms.stats("xlsx")
     cell = stats_cell("xlsx", "1.2")
-    write_formula(path, cell.split("!")[1], formula, cached)
+    write_formula(path, cell.ref, formula, cached)
     result = kept.ingest(path)
     (found,) = [p for p in result.problems if p.location == cell]
     assert (found.severity, found.code) == (severity, code)
-    if code.startswith("quantity-formula"):
+    if code in (Code.QUANTITY_FORMULA, Code.QUANTITY_FORMULA_UNCACHED):
         assert found.value == f"={formula}"
     assert result.outcome == ("accepted" if severity == "warning" else "rejected")
     assert kept.stats(result.sha256)["1.2"].quantity == read
@@ -134,7 +123,7 @@ def test_formula_is_read_from_its_cached_result(forms, kept, formula, cached, se
 def test_empty_quantity_is_not_reported_and_not_zero(forms, kept, fmt):
     result = kept.ingest(forms.stats(fmt, {"1.3": None, "1.4": "0", "2.2": 0}))
     assert result.outcome == "accepted"
-    assert located(result.problems) == {("quantity-empty", stats_cell(fmt, "1.3"))}
+    assert located(result.problems) == {(Code.QUANTITY_EMPTY, stats_cell(fmt, "1.3"))}
     lines = kept.stats(result.sha256)
     assert lines["1.3"].quantity is None
     assert lines["1.4"].quantity == 0
@@ -145,8 +134,8 @@ def test_empty_quantity_is_not_reported_and_not_zero(forms, kept, fmt):
 def test_stats_left_entirely_blank_is_rejected(forms, check, fmt):
     result = check(forms.stats(fmt, clean=False))
     assert result.outcome == "rejected"
-    assert ("stats-empty", whole(fmt, "stats")) in located(result.problems)
-    assert [p.severity for p in result.problems if p.code == "stats-empty"] == ["error"]
+    assert (Code.STATS_EMPTY, whole(fmt, "stats")) in located(result.problems)
+    assert [p.severity for p in result.problems if p.code == Code.STATS_EMPTY] == ["error"]
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
@@ -154,7 +143,7 @@ def test_stats_left_entirely_blank_is_rejected(forms, check, fmt):
 def test_other_row_with_a_quantity_needs_a_remark(forms, kept, fmt, key):
     result = kept.ingest(forms.stats(fmt, {key: 2}, remarks={key: None}))
     assert result.outcome == "accepted"
-    assert located(result.problems) == {("other-without-remark", stats_cell(fmt, key, "remark"))}
+    assert located(result.problems) == {(Code.OTHER_WITHOUT_REMARK, stats_cell(fmt, key, "remark"))}
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
@@ -169,7 +158,7 @@ def test_free_other_row_may_say_what_it_counts_in_its_item_cell(forms, kept, fmt
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_other_row_left_empty_is_not_a_problem_of_its_own(forms, check, fmt):
     result = check(forms.stats(fmt, {"1.10": None, "3": None}, remarks={"1.10": None, "3": None}))
-    assert "other-without-remark" not in codes(result.problems)
+    assert Code.OTHER_WITHOUT_REMARK not in codes(result.problems)
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
@@ -182,10 +171,10 @@ def test_other_row_left_empty_is_not_a_problem_of_its_own(forms, check, fmt):
 def test_participants_without_any_activity_warn(forms, check, fmt, participants, activities, none_held):
     result = check(forms.stats(fmt, {participants: 200} | dict.fromkeys(activities, none_held)))
     assert result.outcome == "accepted"
-    assert ("participants-without-activity", stats_cell(fmt, participants)) in located(result.problems)
+    assert (Code.PARTICIPANTS_WITHOUT_ACTIVITY, stats_cell(fmt, participants)) in located(result.problems)
 
     one_held = check(forms.stats(fmt, {participants: 200} | dict.fromkeys(activities, none_held) | {activities[-1]: 1}))
-    assert "participants-without-activity" not in codes(one_held.problems)
+    assert Code.PARTICIPANTS_WITHOUT_ACTIVITY not in codes(one_held.problems)
 
 
 # --- 附件2: the item rows as issued -----------------------------------------------------------
@@ -196,7 +185,7 @@ def test_participants_without_any_activity_warn(forms, check, fmt, participants,
 def test_item_label_changed_rejects_naming_the_row(forms, check, fmt, key, label):
     result = check(forms.stats(fmt, labels={key: label}))
     assert result.outcome == "rejected"
-    assert ("item-label-changed", stats_cell(fmt, key, "label")) in located(result.problems)
+    assert (Code.ITEM_LABEL_CHANGED, stats_cell(fmt, key, "label")) in located(result.problems)
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
@@ -206,7 +195,7 @@ def test_item_added_with_a_quantity_rejects_naming_the_row(forms, kept, fmt):
     result = kept.ingest(path)
     assert result.outcome == "rejected"
     new_row = stats_cell(fmt, "1.5", "label")  # the inserted row sits where 1.5 was
-    assert located(result.problems) == {("item-added", new_row)}
+    assert located(result.problems) == {(Code.ITEM_ADDED, new_row)}
     lines = kept.stats(result.sha256)  # everything else still read by its label
     assert (lines["1.5"].quantity, lines["2.1"].quantity) == (8, 9)
     assert set(lines) == set(GOOD_QUANTITIES)
@@ -218,7 +207,7 @@ def test_item_added_but_left_empty_is_ignored_with_a_warning(forms, check, fmt):
     insert_row(path, "stats", 12, {"label": "备用"})
     result = check(path)
     assert result.outcome == "accepted"
-    assert located(result.problems) == {("item-added-empty", stats_cell(fmt, "2.3", "label"))}
+    assert located(result.problems) == {(Code.ITEM_ADDED_EMPTY, stats_cell(fmt, "2.3", "label"))}
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
@@ -237,7 +226,7 @@ def test_item_removed_rejects_naming_only_that_item(forms, kept, fmt, index, key
     result = kept.ingest(path)
     assert result.outcome == "rejected"
     (missing,) = result.problems
-    assert (missing.code, missing.location) == ("item-missing", whole(fmt, "stats"))
+    assert (missing.code, missing.location) == (Code.ITEM_MISSING, whole(fmt, "stats"))
     assert missing.value == campaign.attachments.stats.item(key).title
     lines = kept.stats(result.sha256)
     assert set(lines) == set(GOOD_QUANTITIES) - {key}
@@ -251,7 +240,7 @@ def test_items_reordered_are_read_by_label_with_a_warning(forms, kept, fmt):
     result = kept.ingest(path)
     assert result.outcome == "accepted"
     # 1.2 now sits in 1.3's row: it is the one out of order
-    assert located(result.problems) == {("item-reordered", stats_cell(fmt, "1.3", "label"))}
+    assert located(result.problems) == {(Code.ITEM_REORDERED, stats_cell(fmt, "1.3", "label"))}
     lines = kept.stats(result.sha256)
     assert (lines["1.2"].quantity, lines["1.2"].remark) == (5, "咨询台")
     assert (lines["1.3"].quantity, lines["1.3"].remark) == (7, "发布会")
@@ -261,17 +250,16 @@ def test_items_reordered_are_read_by_label_with_a_warning(forms, kept, fmt):
 def test_unit_of_measure_changed_warns(forms, check, fmt):
     result = check(forms.stats(fmt, units={"1.4": "次"}))
     assert result.outcome == "accepted"
-    assert located(result.problems) == {("unit-label-changed", stats_cell(fmt, "1.4", "unit"))}
+    assert located(result.problems) == {(Code.UNIT_LABEL_CHANGED, stats_cell(fmt, "1.4", "unit"))}
 
 
 # --- 附件1: dates, names, phones ---------------------------------------------------------------
 
-DUTY_DATES = ["14日", "14号", "3月14日", "3.14", "3/14", "2020-03-14", "2020年3月14日", "3月14日晚"]
-DUTY_DATES_XLSX = [dt.datetime(2020, 3, 14), dt.date(2020, 3, 14), 3.14, 14]
+DUTY_DATES_XLSX = [dt.datetime(2020, 3, 14), 3.14]  # a date cell; a number cell that is not a date serial
 
 
 @pytest.mark.parametrize(
-    ("fmt", "typed"), [(fmt, d) for fmt in FORMATS for d in DUTY_DATES] + [("xlsx", d) for d in DUTY_DATES_XLSX]
+    ("fmt", "typed"), [(fmt, "3月14日") for fmt in FORMATS] + [("xlsx", d) for d in DUTY_DATES_XLSX]
 )
 def test_duty_date_read_as_14_march(forms, kept, fmt, typed):
     result = kept.ingest(forms.roster(fmt, [dict(LEADER, date=typed), dict(CADRE, date=typed), CADRE_2]))
@@ -288,29 +276,25 @@ def test_date_left_empty_is_the_duty_date(forms, kept, fmt):
 
 @pytest.mark.parametrize(
     ("fmt", "typed", "read"),
-    [(fmt, typed, read) for fmt in FORMATS for typed, read in
-     [("13日", dt.date(2020, 3, 13)), ("3月15日", dt.date(2020, 3, 15)), ("2020-03-13", dt.date(2020, 3, 13))]]
-    + [("xlsx", dt.datetime(2020, 3, 13), dt.date(2020, 3, 13))],
+    [(fmt, "13日", dt.date(2020, 3, 13)) for fmt in FORMATS] + [("xlsx", dt.datetime(2020, 3, 13), dt.date(2020, 3, 13))],
 )
 def test_another_date_is_kept_with_a_warning(forms, kept, fmt, typed, read):
     result = kept.ingest(forms.roster(fmt, [LEADER, dict(CADRE, date=typed), CADRE_2]))
     assert result.outcome == "accepted"
-    assert located(result.problems) == {("date-other", roster_cell(fmt, 1, "date"))}
+    assert located(result.problems) == {(Code.DATE_OTHER, roster_cell(fmt, 1, "date"))}
     assert kept.roster(result.sha256)[1].date == read
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
-@pytest.mark.parametrize("typed", ["明天", "3月32日", "三月十四日", "3月14日（周五）"])
-def test_unreadable_date_rejects(forms, check, fmt, typed):
-    result = check(forms.roster(fmt, [dict(LEADER, date=typed), CADRE, CADRE_2]))
+def test_unreadable_date_rejects(forms, check, fmt):
+    result = check(forms.roster(fmt, [dict(LEADER, date="3月32日"), CADRE, CADRE_2]))
     assert result.outcome == "rejected"
-    assert located(result.problems) == {("date-unreadable", roster_cell(fmt, 0, "date"))}
+    assert located(result.problems) == {(Code.DATE_UNREADABLE, roster_cell(fmt, 0, "date"))}
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
-@pytest.mark.parametrize("typed", ["张  涛", "张\u3000涛", " 张涛 ", "张 涛"])
-def test_name_padding_is_removed(forms, kept, fmt, typed):
-    result = kept.ingest(forms.roster(fmt, [dict(LEADER, name=typed), CADRE, CADRE_2]))
+def test_name_padding_is_removed(forms, kept, fmt):
+    result = kept.ingest(forms.roster(fmt, [dict(LEADER, name=" 张\u3000涛 "), CADRE, CADRE_2]))
     assert result.problems == []
     assert kept.roster(result.sha256)[0].name == "张涛"
 
@@ -319,28 +303,16 @@ def test_name_padding_is_removed(forms, kept, fmt, typed):
 def test_same_person_padded_differently_is_one_person_twice(forms, check, fmt):
     result = check(forms.roster(fmt, [dict(LEADER, name="张  涛"), CADRE, CADRE_2, dict(CADRE, name="张涛")]))
     assert result.outcome == "accepted"
-    assert located(result.problems) == {("person-repeated", roster_cell(fmt, 3, "name"))}
+    assert located(result.problems) == {(Code.PERSON_REPEATED, roster_cell(fmt, 3, "name"))}
 
 
 PHONES = [  # field typed in, what was typed → (landline, mobile) kept, the codes at that cell
     ("mobile", "13612345678", ("", "13612345678"), []),
-    ("mobile", "136 1234 5678", ("", "13612345678"), ["phone-normalised"]),
-    ("mobile", "136-1234-5678", ("", "13612345678"), ["phone-normalised"]),
-    ("mobile", "１３６１２３４５６７８", ("", "13612345678"), ["phone-normalised"]),
-    ("mobile", "+86 13612345678", ("", "13612345678"), ["phone-normalised"]),
-    ("landline", "23456789", ("23456789", ""), []),
-    ("landline", "022-23456789", ("022-23456789", ""), []),
-    ("landline", "02223456789", ("022-23456789", ""), []),
-    ("landline", "2345 6789", ("23456789", ""), ["phone-normalised"]),
-    ("landline", "（022）2345-6789", ("022-23456789", ""), ["phone-normalised"]),
-    ("landline", "２３４５６７８９", ("23456789", ""), ["phone-normalised"]),
-    ("landline", "13612345678", ("", "13612345678"), ["phone-in-wrong-column"]),
-    ("mobile", "23456789", ("23456789", ""), ["phone-in-wrong-column"]),
+    ("landline", "（022）2345-6789", ("022-23456789", ""), [Code.PHONE_NORMALISED]),
+    ("landline", "13612345678", ("", "13612345678"), [Code.PHONE_IN_WRONG_COLUMN]),
+    ("mobile", "23456789", ("23456789", ""), [Code.PHONE_IN_WRONG_COLUMN]),
 ]
-PHONES_XLSX = [  # numbers typed into a cell that became numeric
-    ("mobile", 13612345678, ("", "13612345678"), []),
-    ("landline", 23456789, ("23456789", ""), []),
-]
+PHONES_XLSX = [("mobile", 13612345678, ("", "13612345678"), [])]  # a cell that became numeric
 
 
 @pytest.mark.parametrize(
@@ -359,10 +331,7 @@ def test_phone_forms_are_read(forms, kept, fmt, field, typed, kept_as, found):
 @pytest.mark.parametrize("fmt", FORMATS)
 @pytest.mark.parametrize(
     ("field", "typed", "code"),
-    [("mobile", "1361234567", "mobile-invalid"), ("mobile", "12345678901", "mobile-invalid"),
-     ("mobile", "136123456789", "mobile-invalid"), ("mobile", "手机", "mobile-invalid"),
-     ("landline", "1234567", "landline-invalid"), ("landline", "12345678", "landline-invalid"),
-     ("landline", "010-23456789", "landline-invalid")],
+    [("mobile", "1361234567", Code.MOBILE_INVALID), ("landline", "010-23456789", Code.LANDLINE_INVALID)],
 )
 def test_invalid_phone_rejects_naming_the_cell(forms, check, fmt, field, typed, code):
     result = check(forms.roster(fmt, [LEADER, CADRE, {"name": "孙强", "position": "科员", field: typed}]))
@@ -372,13 +341,12 @@ def test_invalid_phone_rejects_naming_the_cell(forms, check, fmt, field, typed, 
 
 @pytest.mark.parametrize("fmt", FORMATS)
 @pytest.mark.parametrize("field", ["landline", "mobile"])
-@pytest.mark.parametrize("typed", ["同上", "同 上", "〃"])
-def test_same_as_above_copies_the_row_above(forms, kept, fmt, field, typed):
+def test_same_as_above_copies_the_row_above(forms, kept, fmt, field):
     above = {"name": "王建国", "position": "所长", "landline": "23456789", "mobile": "13612345678"}
-    below = {"name": "李明", "position": "科员", field: typed}
+    below = {"name": "李明", "position": "科员", field: "同 上"}
     result = kept.ingest(forms.roster(fmt, [above, below, CADRE_2]))
     assert result.outcome == "accepted"
-    assert located(result.problems) == {("same-as-above", roster_cell(fmt, 1, field))}
+    assert located(result.problems) == {(Code.SAME_AS_ABOVE, roster_cell(fmt, 1, field))}
     assert getattr(kept.roster(result.sha256)[1], field) == above[field]
 
 
@@ -386,28 +354,28 @@ def test_same_as_above_copies_the_row_above(forms, kept, fmt, field, typed):
 def test_same_as_above_in_the_first_row_rejects(forms, check, fmt):
     result = check(forms.roster(fmt, [dict(LEADER, landline="同上"), CADRE, CADRE_2]))
     assert result.outcome == "rejected"
-    assert located(result.problems) == {("same-as-above-first", roster_cell(fmt, 0, "landline"))}
+    assert located(result.problems) == {(Code.SAME_AS_ABOVE_FIRST, roster_cell(fmt, 0, "landline"))}
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_person_without_any_phone_rejects(forms, check, fmt):
     result = check(forms.roster(fmt, [LEADER, CADRE, {"name": "孙强", "position": "科员"}]))
     assert result.outcome == "rejected"
-    assert located(result.problems) == {("phone-missing", roster_cell(fmt, 2, "mobile"))}
+    assert located(result.problems) == {(Code.PHONE_MISSING, roster_cell(fmt, 2, "mobile"))}
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_phone_without_a_name_rejects(forms, check, fmt):
     result = check(forms.roster(fmt, [LEADER, CADRE, CADRE_2, {"position": "科员", "mobile": "13712345678"}]))
     assert result.outcome == "rejected"
-    assert located(result.problems) == {("name-missing", roster_cell(fmt, 3, "name"))}
+    assert located(result.problems) == {(Code.NAME_MISSING, roster_cell(fmt, 3, "name"))}
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_roster_with_nobody_on_it_rejects(forms, check, fmt):
     result = check(forms.roster(fmt, []))
     assert result.outcome == "rejected"
-    assert located(result.problems) == {("roster-empty", whole(fmt, "roster"))}
+    assert located(result.problems) == {(Code.ROSTER_EMPTY, whole(fmt, "roster"))}
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
@@ -435,36 +403,48 @@ STAFFING = [  # unit, the 职务 of everyone on duty, short of staff?
     ("办公室", ["科员"], False),  # other units: one cadre on duty is enough
     ("办公室", ["办公室主任"], False),
     ("投诉举报中心", ["主任"], False),
+    ("劝业场市场监管所", ["司机", "科员", "科员"], True),  # a title neither list knows is never a leader
+    ("劝业场市场监管所", ["联络员", "科员", "科员"], True),
+    ("劝业场市场监管所", ["值班", "科员", "科员"], True),
 ]
 
 
-@pytest.mark.parametrize("fmt", FORMATS)
 @pytest.mark.parametrize(("unit", "titles", "short"), STAFFING)
-def test_staffing_rule_tells_leaders_by_title(forms, check, fmt, unit, titles, short):
-    people = [{"name": f"值班员{'甲乙丙丁'[i]}", "position": title, "mobile": f"1391234567{i}"}
-              for i, title in enumerate(titles)]
-    result = check(forms.roster(fmt, people, unit=unit))
+def test_staffing_rule_tells_leaders_by_title(campaign, unit, titles, short):
+    assert bool(campaign.staffing.shortfall(campaign.find_unit(unit), titles)) is short
+
+
+def on_duty(titles: list[str]) -> list[dict]:
+    return [{"name": f"值班员{'甲乙丙丁'[i]}", "position": title, "mobile": f"1391234567{i}"}
+            for i, title in enumerate(titles)]
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+@pytest.mark.parametrize(
+    ("unit", "titles", "short"),
+    [("劝业场市场监管所", ["所长", "科员", "科员"], False), ("南市市场监管所", ["科员", "科员", "科员"], True)],
+)
+def test_staffing_rule_is_applied_to_the_sending_unit(forms, check, fmt, unit, titles, short):
+    result = check(forms.roster(fmt, on_duty(titles), unit=unit))
     assert result.outcome == "accepted"
-    expected = {("staffing-short", whole(fmt, "roster"))} if short else set()
+    expected = {(Code.STAFFING_SHORT, whole(fmt, "roster"))} if short else set()
     assert located(result.problems) == expected
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
-@pytest.mark.parametrize("title", ["司机", "联络员", "值班"])
-def test_unknown_title_warns_and_is_not_counted_as_leader(forms, check, fmt, title):
-    result = check(forms.roster(fmt, [dict(LEADER, position=title), CADRE, CADRE_2]))
+def test_unknown_title_warns_and_is_not_counted_as_leader(forms, check, fmt):
+    result = check(forms.roster(fmt, [dict(LEADER, position="司机"), CADRE, CADRE_2]))
     assert result.outcome == "accepted"
     assert located(result.problems) == {
-        ("position-unknown", roster_cell(fmt, 0, "position")),
-        ("staffing-short", whole(fmt, "roster")),  # never guessed to be the leader
+        (Code.POSITION_UNKNOWN, roster_cell(fmt, 0, "position")),
+        (Code.STAFFING_SHORT, whole(fmt, "roster")),  # never guessed to be the leader
     }
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_missing_title_warns(forms, check, fmt):
     result = check(forms.roster(fmt, [LEADER, dict(CADRE, position=None), CADRE_2]))
-    assert "position-missing" in codes(result.problems)
-    assert ("position-missing", roster_cell(fmt, 1, "position")) in located(result.problems)
+    assert (Code.POSITION_MISSING, roster_cell(fmt, 1, "position")) in located(result.problems)
 
 
 # --- both: footer and who sent it --------------------------------------------------------------
@@ -475,16 +455,11 @@ def footer_row(campaign, attachment: str) -> int:
     return (StatsLayout(spec) if attachment == "stats" else RosterLayout(spec)).footer_row
 
 
-def footer_location(campaign, fmt: str, attachment: str) -> str:
-    """The row of 填报人 / 联系电话 (xlsx) or its paragraph (docx)."""
-    return f"{SHEET_NAMES[attachment]}!{footer_row(campaign, attachment)}" if fmt == "xlsx" else "正文第4段"
-
-
-def in_footer(location: str, where: str) -> bool:
-    sheet, _, row = where.partition("!")
-    if not row:
-        return location == where
-    return location.startswith(f"{sheet}!") and location.lstrip(f"{sheet}!ABCDEFGH") == row
+def in_footer(location: Location, campaign, fmt: str, attachment: str) -> bool:
+    """Is this a cell of the 填报人 / 联系电话 row (xlsx), or that paragraph (docx)?"""
+    if fmt == "docx":
+        return location == Location.paragraph(4)
+    return (location.kind, location.name, location.row) == ("cell", SHEET_NAMES[attachment], footer_row(campaign, attachment))
 
 
 def make(forms, fmt, attachment, **kwargs):
@@ -496,27 +471,24 @@ def make(forms, fmt, attachment, **kwargs):
 @pytest.mark.parametrize(
     ("filler", "phone", "expected"),
     [
-        ("", "13682055679", {"filler-missing"}),
-        ("张涛", "", {"filler-phone-missing"}),
-        ("", "", {"filler-missing", "filler-phone-missing"}),
-        ("张涛", "12345", {"filler-phone-invalid"}),
-        ("张涛", "区消协", {"filler-phone-invalid"}),
+        ("", "13682055679", {Code.FILLER_MISSING}),  # the phone after it is not taken for the name
+        ("张涛", "", {Code.FILLER_PHONE_MISSING}),
+        ("张涛", "区消协", {Code.FILLER_PHONE_INVALID}),
     ],
 )
 def test_filler_and_phone_are_asked_for(forms, check, campaign, fmt, attachment, filler, phone, expected):
     result = check(make(forms, fmt, attachment, filler=filler, phone=phone))
     assert result.outcome == "accepted"  # a warning: the figures still count
     assert set(codes(result.problems)) == expected
-    where = footer_location(campaign, fmt, attachment)
-    assert all(in_footer(p.location, where) for p in result.problems), result.problems
+    assert all(in_footer(p.location, campaign, fmt, attachment) for p in result.problems), result.problems
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
 @pytest.mark.parametrize("attachment", ["stats", "roster"])
-@pytest.mark.parametrize("phone", ["022-23456789", "136 8205 5679", "１３６８２０５５６７９"])
+@pytest.mark.parametrize("phone", ["022-23456789", "136 8205 5679"])
 def test_filler_phone_may_be_any_phone(forms, kept, fmt, attachment, phone):
     result = kept.ingest(make(forms, fmt, attachment, filler="张  涛", phone=phone))
-    assert "filler-phone-invalid" not in codes(result.problems)
+    assert Code.FILLER_PHONE_INVALID not in codes(result.problems)
     stored = kept.by_sha(result.sha256)
     assert stored.filler == "张涛"
     assert stored.filler_phone in ("022-23456789", "13682055679")
@@ -534,47 +506,52 @@ def typed_over(forms, fmt, attachment, typed, sent_to="办公室"):
 def test_unknown_unit_typed_in_the_form_rejects(forms, check, fmt, attachment):
     result = check(typed_over(forms, fmt, attachment, "宣传科"))
     assert result.outcome == "rejected"
-    assert ("unit-unknown", unit_cell(fmt, attachment)) in located(result.problems)
+    assert (Code.UNIT_UNKNOWN, unit_cell(fmt, attachment)) in located(result.problems)
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
 @pytest.mark.parametrize("attachment", ["stats", "roster"])
-@pytest.mark.parametrize("typed", ["广告科", "劝业场市场监管所"])
-def test_form_sent_to_one_unit_but_filled_by_another_rejects(forms, check, fmt, attachment, typed):
-    result = check(typed_over(forms, fmt, attachment, typed, sent_to="办公室"))
+def test_form_sent_to_one_unit_but_filled_by_another_rejects(forms, check, fmt, attachment):
+    result = check(typed_over(forms, fmt, attachment, "广告科", sent_to="办公室"))
     assert result.outcome == "rejected"
     assert result.unit == "办公室"  # the identity says whose form it is; the mismatch is said
-    mismatch = [p for p in result.problems if p.code == "unit-mismatch"]
-    assert [(p.severity, p.location, p.value) for p in mismatch] == [("error", unit_cell(fmt, attachment), typed)]
+    mismatch = [p for p in result.problems if p.code == Code.UNIT_MISMATCH]
+    assert [(p.severity, p.location, p.value) for p in mismatch] == [("error", unit_cell(fmt, attachment), "广告科")]
+
+
+UNIT_NAMES = [  # what people type in 填报部门 → the unit it names
+    ("市场网监科", "市场和网络交易监管科"), ("市场和网络交易监管科 ", "市场和网络交易监管科"),
+    (" 市场  网监科 ", "市场和网络交易监管科"), ("市场网监科\u3000", "市场和网络交易监管科"),
+    ("\u3000药化科\u3000", "药化监管科"), ("和平区广告科", "广告监管科"), ("劝 业 场 所", "劝业场市场监管所"),
+    ("稽查大队", "稽查大队"),
+]
+
+
+@pytest.mark.parametrize(("typed", "unit"), UNIT_NAMES)
+def test_typed_unit_names_are_found_by_alias_and_despite_padding(campaign, typed, unit):
+    assert campaign.find_unit(typed).name == unit
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
-@pytest.mark.parametrize("typed", ["市场网监科", "市场和网络交易监管科 ", " 市场  网监科", "市场网监科\u3000"])
-def test_alias_and_padding_in_the_unit_field_agree_with_the_identity(forms, check, fmt, typed):
-    result = check(typed_over(forms, fmt, "stats", typed, sent_to="市场和网络交易监管科"))
+def test_alias_and_padding_in_the_unit_field_agree_with_the_identity(forms, check, fmt):
+    result = check(typed_over(forms, fmt, "stats", " 市场  网监科", sent_to="市场和网络交易监管科"))
     assert result.problems == []
     assert result.unit == "市场和网络交易监管科"
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
-@pytest.mark.parametrize("attachment", ["stats", "roster"])
-@pytest.mark.parametrize(
-    ("typed", "unit"),
-    [("市场网监科", "市场和网络交易监管科"), (" 市场  网监科 ", "市场和网络交易监管科"),
-     ("\u3000药化科\u3000", "药化监管科"), ("和平区广告科", "广告监管科"), ("劝 业 场 所", "劝业场市场监管所"),
-     ("稽查大队", "稽查大队")],
-)
+@pytest.mark.parametrize(("attachment", "typed", "unit"), [("stats", "和平区广告科", "广告监管科"), ("roster", "劝 业 场 所", "劝业场市场监管所")])
 def test_without_identity_the_unit_field_identifies_the_return(forms, kept, fmt, attachment, typed, unit):
     path = typed_over(forms, fmt, attachment, typed, sent_to="办公室")
     strip_identity(path)
     result = kept.ingest(path)
     assert (result.outcome, result.unit, result.attachment) == ("accepted", unit, attachment)
-    assert "unit-mismatch" not in codes(result.problems)
+    assert Code.UNIT_MISMATCH not in codes(result.problems)
     assert kept.by_sha(result.sha256).unit == unit
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
-@pytest.mark.parametrize(("typed", "code"), [("", "unit-missing"), ("宣传科", "unit-unknown")])
+@pytest.mark.parametrize(("typed", "code"), [("", Code.UNIT_MISSING), ("宣传科", Code.UNIT_UNKNOWN)])
 def test_without_identity_an_unknown_or_blank_unit_rejects(forms, check, fmt, typed, code):
     path = typed_over(forms, fmt, "stats", typed)
     strip_identity(path)
@@ -590,12 +567,12 @@ def test_another_campaigns_form_rejects(forms, check, fmt, attachment):
     set_identity(path, campaign="tianjin-2019-315")
     result = check(path)
     assert result.outcome == "rejected"
-    (found,) = [p for p in result.problems if p.code == "wrong-campaign"]
+    (found,) = [p for p in result.problems if p.code == Code.WRONG_CAMPAIGN]
     assert (found.severity, found.location, found.value) == ("error", whole(fmt, attachment), "tianjin-2019-315")
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
-@pytest.mark.parametrize(("version", "severity", "code"), [(99, "error", "schema-newer"), (0, "warning", "schema-older")])
+@pytest.mark.parametrize(("version", "severity", "code"), [(99, "error", Code.SCHEMA_NEWER), (0, "warning", Code.SCHEMA_OLDER)])
 def test_form_schema_version_is_checked(forms, check, fmt, version, severity, code):
     path = forms.stats(fmt)
     set_identity(path, schema_version=version)
@@ -610,18 +587,18 @@ def test_identity_naming_the_other_attachment_rejects(forms, check, fmt):
     result = check(path)
     assert result.outcome == "rejected"
     assert result.attachment == "stats"  # what the file holds, said plainly
-    assert "attachment-mismatch" in codes(result.problems)
+    assert Code.ATTACHMENT_MISMATCH in codes(result.problems)
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_a_blank_other_row_is_normal_but_an_empty_counted_item_is_not(forms, check, fmt):
     result = check(forms.stats(fmt, {"1.10": None, "3": None, "1.3": None}, remarks={"1.10": "", "3": ""}))
     assert result.outcome == "accepted"
-    empty = {p.location for p in result.problems if p.code == "quantity-empty"}
+    empty = {p.location for p in result.problems if p.code == Code.QUANTITY_EMPTY}
     assert empty == {stats_cell(fmt, "1.3")}
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
-def test_an_other_row_with_a_remark_but_no_quantity_is_not_reported(forms, check, fmt):
+def test_an_other_row_with_a_remark_but_no_quantity_is_an_empty_quantity(forms, check, fmt):
     result = check(forms.stats(fmt, {"1.10": None}, remarks={"1.10": "社区宣传"}))
-    assert ("quantity-empty", stats_cell(fmt, "1.10")) in located(result.problems)
+    assert (Code.QUANTITY_EMPTY, stats_cell(fmt, "1.10")) in located(result.problems)

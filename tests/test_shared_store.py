@@ -144,7 +144,7 @@ def test_a_new_postgresql_database_needs_store_migrate_and_migrate_is_idempotent
     refused = c315("status", "--store", url)
     assert refused.exit_code == 1 and "c315 store migrate" in refused.stderr
     made = c315("store", "migrate", "--store", url)
-    assert made.exit_code == 0 and "建好" in made.stdout and "第 3 版" in made.stdout
+    assert made.exit_code == 0 and "建好" in made.stdout and "第 4 版" in made.stdout
     again = c315("store", "migrate", "--store", url)
     assert again.exit_code == 0 and "已是最新" in again.stdout
     assert c315("status", "--json", "--store", url).exit_code == 0
@@ -158,7 +158,7 @@ def test_a_store_from_a_newer_c315_is_refused(pg_url, tmp_path):
         assert result.exit_code == 1 and "更新版本" in result.stderr, result.output
     open_store(tmp_path / "s").close()
     with contextlib.closing(sqlite3.connect(tmp_path / "s" / "c315.sqlite")) as db:
-        db.execute("PRAGMA user_version = 4")
+        db.execute("PRAGMA user_version = 5")
     result = c315("status", "--store", f"sqlite:///{tmp_path}/s/c315.sqlite")
     assert result.exit_code == 1 and "更新版本" in result.stderr
 
@@ -207,8 +207,8 @@ def test_a_store_of_an_earlier_release_upgrades_in_place_and_reads_the_same(rele
     summary = c315("summary", "--json", "--workspace", workspace, "--out", tmp_path / "summary")
     assert json.loads(summary.stdout) == json.loads((STORES / "release-2-summary.json").read_text(encoding="utf-8"))
     with contextlib.closing(sqlite3.connect(workspace / ".c315" / "c315.sqlite")) as db:
-        assert db.execute("PRAGMA user_version").fetchone() == (3,)
-        assert db.execute("SELECT version_num FROM alembic_version").fetchall() == [("0003",)]
+        assert db.execute("PRAGMA user_version").fetchone() == (4,)
+        assert db.execute("SELECT version_num FROM alembic_version").fetchall() == [("0004",)]
         assert db.execute("SELECT count(*) FROM returns").fetchone() == (5,)
         assert db.execute("PRAGMA foreign_key_check").fetchall() == []
     assert c315("verify", "--workspace", workspace).exit_code == 0

@@ -51,9 +51,10 @@ def test_archive_holds_the_exact_bytes_keyed_by_sha256_and_the_original_is_untou
     sha256 = hashlib.sha256(before).hexdigest()
     assert result.sha256 == sha256
     stored = kept.by_sha(sha256)
-    assert sha256 in stored.archive_key and stored.archive_key.endswith(f".{fmt}")
-    assert kept.store.archive.read(stored.archive_key) == before
-    assert kept.store.archive.digest(stored.archive_key) == sha256
+    archive = kept.store.archive
+    assert archive.is_key_of(stored.archive_key, sha256)
+    assert archive.read(stored.archive_key) == before
+    assert archive.digest(stored.archive_key) == sha256
     assert path.read_bytes() == before
     assert path.stat().st_mtime_ns == stat.st_mtime_ns
     assert (stored.filename, stored.source_path) == (path.name, str(path.absolute()))
@@ -279,3 +280,25 @@ def test_the_same_file_is_recorded_once_per_campaign(kept, campaign):
     assert kept.store.record(_new_return(other, "a" * 64)) is None
     assert kept.store.knows("a" * 64, "hexi-2020-315") and not kept.store.knows("b" * 64, "hexi-2020-315")
     assert kept.store.campaigns() == {campaign.id: 1, "hexi-2020-315": 1}
+
+
+def test_a_file_gives_several_returns_recorded_all_or_nothing(kept, campaign):
+    """One file holding both forms is two returns (told apart by their place in it), recorded in
+    one transaction; the same file again records nothing — not even a return it did not hold
+    before — and another campaign keeps its own copy."""
+    roster = _new_return(campaign, "d" * 64)
+    roster.attachment, roster.place = "roster", "值班表"
+    stats = _new_return(campaign, "d" * 64)
+    stats.place = "统计表"
+    ids = kept.store.record_returns([roster, stats])
+    assert ids is not None and len(set(ids)) == 2
+    assert sorted((r.place, r.attachment) for r in kept.returns()) == [("值班表", "roster"), ("统计表", "stats")]
+    extra = _new_return(campaign, "d" * 64)
+    extra.place = "Sheet3"
+    assert kept.store.record_returns([extra, stats]) is None  # stats is there: nothing of the file is written
+    assert sorted(r.place for r in kept.returns()) == ["值班表", "统计表"]
+    other = campaign.model_copy(update={"id": "hexi-2020-315"})
+    copied = _new_return(other, "d" * 64)
+    copied.place = "统计表"
+    assert kept.store.record_returns([copied]) is not None
+    assert kept.store.campaigns() == {campaign.id: 2, "hexi-2020-315": 1}

@@ -27,6 +27,7 @@ from campaign315.common.safety import looks_active
 from campaign315.common.text import fold, squash
 from campaign315.common.words import STATUS_ZH
 from campaign315.intake.read.package import read_custom_properties
+from campaign315.reports.district_form import ANNEX_COLUMNS, ANNEX_HEADER_ROW, ANNEX_SHEET, see_annex
 from campaign315.spec.campaign import load_campaign
 from campaign315.spec.forms import IDENTITY_SHEET, SHEET_NAMES, UNIT_FIELD_LABEL, UNIT_ROW, StatsLayout
 from campaign315.spec.location import Location
@@ -109,6 +110,13 @@ def table(ws, first: str = "部门") -> tuple[list, list[tuple]]:
             break
         body.append(row)
     return list(rows[start]), body
+
+
+def annex_rows(ws) -> list[tuple]:
+    """The district 附件2's 附表 sheet: its rows under the header (序号, 项目, 部门, 数量, 备注)."""
+    rows = [tuple(c.value for c in row[:len(ANNEX_COLUMNS)]) for row in ws.iter_rows(min_row=ANNEX_HEADER_ROW)]
+    assert rows[0] == ANNEX_COLUMNS
+    return [row for row in rows[1:] if isinstance(row[0], int)]
 
 
 def docx_texts(path: Path) -> list[str]:
@@ -362,11 +370,16 @@ def test_other_rows_are_listed_with_their_remarks_never_summed(district):
     labelled = [o for o in report["other"] if o["unit"] == "办公室" and o["category"] == ITEMS["3"].category]
     assert labelled[0]["item"] == "问卷调查"
 
-    ws = openpyxl.load_workbook(files["stats.xlsx"])[SHEET_NAMES["stats"]]
-    for key, texts in {"1.10": ["办公室", "进社区宣传"], "3": ["办公室", "问卷调查", "发放问卷", "稽查大队", "暗访"]}.items():
-        assert ws[LAYOUT.quantity_cell(key)].value is None, key
-        remark = ws[LAYOUT.remark_cell(key)].value
-        assert all(text in remark for text in texts), (key, remark)
+    # On the district's form a 其他 row's entries are in its 备注 cell when they fit it (1.10: one
+    # short entry); else the row says how many there are and the 附表 sheet lists them (3: two).
+    wb = openpyxl.load_workbook(files["stats.xlsx"])
+    ws = wb[SHEET_NAMES["stats"]]
+    assert [ws[LAYOUT.quantity_cell(key)].value for key in FREE] == [None, None]
+    remark = ws[LAYOUT.remark_cell("1.10")].value
+    assert "办公室" in remark and "进社区宣传" in remark
+    assert ws[LAYOUT.remark_cell("3")].value == see_annex(2)
+    assert annex_rows(wb[ANNEX_SHEET]) == [
+        (1, ITEMS["3"].title, "办公室", 1, "问卷调查：发放问卷"), (2, ITEMS["3"].title, "稽查大队", 4, "暗访")]
 
     breakdown = openpyxl.load_workbook(files["breakdown.xlsx"])
     header, rows = table(breakdown["其他事项"])
@@ -415,7 +428,11 @@ def test_district_stats_docx_carries_the_totals_and_the_parent_identity(district
     for n, key in enumerate(KEYS, start=1):  # row 0 is the header; columns: category, item, unit, quantity, remark
         quantity = totals[key]["quantity"]
         assert rows[n].cells[3].text.strip() == ("" if quantity is None else str(quantity)), key
-    assert "暗访" in rows[1 + KEYS.index("3")].cells[4].text
+    assert rows[1 + KEYS.index("3")].cells[4].text == see_annex(2)
+    assert "进社区宣传" in rows[1 + KEYS.index("1.10")].cells[4].text
+    annex = [[cell.text for cell in row.cells] for row in document.tables[1].rows]
+    assert annex[0] == list(ANNEX_COLUMNS)
+    assert [(r[2], r[3], r[4]) for r in annex[1:]] == [("办公室", "1", "问卷调查：发放问卷"), ("稽查大队", "4", "暗访")]
 
 
 # --- the merged duty roster --------------------------------------------------------------------
@@ -588,13 +605,20 @@ def test_injected_texts_are_written_as_strings_and_quantities_as_numbers(injecte
     assert len(labels) == len(INJECTIONS)
     assert all(breakdown[label] and all(c.data_type == "s" for c in breakdown[label]) for label in labels)
 
-    ws = openpyxl.load_workbook(files["stats.xlsx"])[SHEET_NAMES["stats"]]
+    wb = openpyxl.load_workbook(files["stats.xlsx"])
+    ws = wb[SHEET_NAMES["stats"]]
+    annex = wb[ANNEX_SHEET]  # seven entries a row: on the 附表, each its own cell
+    listed = {(row[2], row[4]) for row in annex_rows(annex)}
     for key in FREE:
         remark = ws[LAYOUT.remark_cell(key)]
-        assert remark.data_type == "s"
-        listed = [o for o in report["other"] if o["category"] == ITEMS[key].category]
-        assert len(listed) == len(INJECTIONS)
-        assert all(o["remark"] in remark.value and o["unit"] in remark.value for o in listed), key
+        assert (remark.value, remark.data_type) == (see_annex(len(INJECTIONS)), "s")
+        entries = [o for o in report["other"] if o["category"] == ITEMS[key].category]
+        assert len(entries) == len(INJECTIONS)
+        for o in entries:
+            text = f"{o['item']}：{o['remark']}" if key == "3" else o["remark"]
+            assert (o["unit"], text) in listed, (key, o)
+    for row in annex.iter_rows(min_row=ANNEX_HEADER_ROW + 1):
+        assert all(cell.data_type == "s" for cell in row if isinstance(cell.value, str))
     quantity = ws[LAYOUT.quantity_cell("1.1")]
     assert (quantity.value, quantity.data_type) == (sum(range(1, len(INJECTIONS) + 1)), "n")
     office = next(c for c in cells_holding(files["breakdown.xlsx"])["办公室"] if c.parent.title == "分部门明细")

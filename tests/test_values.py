@@ -17,26 +17,28 @@ from campaign315.intake.validate.values import (
     read_quantity,
     read_text,
 )
-from campaign315.spec.problems import CATALOGUE, Problem
+from campaign315.spec.location import Location
+from campaign315.spec.problems import Code, Problem
 
-WHERE = "统计表!D7"
+WHERE = Location.cell("统计表", 7, 4)
 DUTY_DATE = dt.date(2020, 3, 14)
 CHINESE = re.compile("[\u4e00-\u9fff]")
 
-EMPTY = "quantity-empty"
-NORMALISED = "quantity-normalised"
-WITH_UNIT = "quantity-with-unit"
-FORMULA = "quantity-formula"
-UNCACHED = "quantity-formula-uncached"
-NEGATIVE = "quantity-negative"
-FRACTION = "quantity-fraction"
-NOT_NUMBER = "quantity-not-number"
+EMPTY = Code.QUANTITY_EMPTY
+NORMALISED = Code.QUANTITY_NORMALISED
+WITH_UNIT = Code.QUANTITY_WITH_UNIT
+FORMULA = Code.QUANTITY_FORMULA
+UNCACHED = Code.QUANTITY_FORMULA_UNCACHED
+NEGATIVE = Code.QUANTITY_NEGATIVE
+FRACTION = Code.QUANTITY_FRACTION
+NOT_NUMBER = Code.QUANTITY_NOT_NUMBER
 
 
-def assert_located(found: list[Problem], location: str) -> None:
+def assert_located(found: list[Problem], location: Location) -> None:
     """Every problem names the cell and speaks Chinese to the person who filled the form."""
     for p in found:
-        assert p.code in CATALOGUE
+        assert isinstance(p.code, Code)
+        assert p.severity == p.code.severity
         assert p.location == location
         assert p.message.strip() and CHINESE.search(p.message), p.message
         assert "{" not in p.message, p.message  # every template field was filled
@@ -235,10 +237,12 @@ def test_quantity_unit_comes_from_the_row(typed, unit_label, expected, expected_
 
 # --- phones --------------------------------------------------------------------------------------
 
-PHONE_WHERE = "值班表!E5"
+PHONE_WHERE = Location.cell("值班表", 5, 5)
 M, L = "mobile", "landline"
-PHONE_NORMALISED = "phone-normalised"
-WRONG_COLUMN = "phone-in-wrong-column"
+PHONE_NORMALISED = Code.PHONE_NORMALISED
+WRONG_COLUMN = Code.PHONE_IN_WRONG_COLUMN
+MOBILE_INVALID = Code.MOBILE_INVALID
+LANDLINE_INVALID = Code.LANDLINE_INVALID
 
 PHONES = [
     # empty: no problem here, the caller decides whether a phone is required
@@ -259,16 +263,16 @@ PHONES = [
     ("8613612345678", M, "13612345678", M, [PHONE_NORMALISED]),
     ("（+86）13612345678", M, "13612345678", M, [PHONE_NORMALISED]),
     (8613612345678, M, "13612345678", M, [PHONE_NORMALISED]),
-    ("1361234567", M, "", "", ["mobile-invalid"]),
-    ("136123456789", M, "", "", ["mobile-invalid"]),
-    ("12612345678", M, "", "", ["mobile-invalid"]),
-    ("13612345678、13698765432", M, "", "", ["mobile-invalid"]),
+    ("1361234567", M, "", "", [MOBILE_INVALID]),
+    ("136123456789", M, "", "", [MOBILE_INVALID]),
+    ("12612345678", M, "", "", [MOBILE_INVALID]),
+    ("13612345678、13698765432", M, "", "", [MOBILE_INVALID]),
     ("136 1234 567８", M, "13612345678", M, [PHONE_NORMALISED]),
-    ("无", M, "", "", ["mobile-invalid"]),
-    (True, M, "", "", ["mobile-invalid"]),
-    (1.5, M, "", "", ["mobile-invalid"]),
-    (-13612345678, M, "", "", ["mobile-invalid"]),
-    ("①3612345678", M, "", "", ["mobile-invalid"]),
+    ("无", M, "", "", [MOBILE_INVALID]),
+    (True, M, "", "", [MOBILE_INVALID]),
+    (1.5, M, "", "", [MOBILE_INVALID]),
+    (-13612345678, M, "", "", [MOBILE_INVALID]),
+    ("①3612345678", M, "", "", [MOBILE_INVALID]),
     # landlines
     ("23456789", L, "23456789", L, []),
     (23456789, L, "23456789", L, []),
@@ -280,14 +284,14 @@ PHONES = [
     ("022—23456789", L, "022-23456789", L, [PHONE_NORMALISED]),
     ("２３４５６７８９", L, "23456789", L, [PHONE_NORMALISED]),
     (2223456789, L, "022-23456789", L, [PHONE_NORMALISED]),  # a numeric cell dropped the 0
-    ("2345678", L, "", "", ["landline-invalid"]),
-    ("12345678", L, "", "", ["landline-invalid"]),
-    ("22-23456789", L, "", "", ["landline-invalid"]),
-    ("010-23456789", L, "", "", ["landline-invalid"]),
-    ("23456789转123", L, "", "", ["landline-invalid"]),
-    ("13612345678/23456789", L, "", "", ["landline-invalid"]),
-    ("022-2345678", L, "", "", ["landline-invalid"]),
-    ("2223456789", L, "", "", ["landline-invalid"]),  # typed as text: nothing was dropped
+    ("2345678", L, "", "", [LANDLINE_INVALID]),
+    ("12345678", L, "", "", [LANDLINE_INVALID]),
+    ("22-23456789", L, "", "", [LANDLINE_INVALID]),
+    ("010-23456789", L, "", "", [LANDLINE_INVALID]),
+    ("23456789转123", L, "", "", [LANDLINE_INVALID]),
+    ("13612345678/23456789", L, "", "", [LANDLINE_INVALID]),
+    ("022-2345678", L, "", "", [LANDLINE_INVALID]),
+    ("2223456789", L, "", "", [LANDLINE_INVALID]),  # typed as text: nothing was dropped
     # the other kind of number in the column
     ("23456789", M, "23456789", L, [WRONG_COLUMN]),
     ("022-23456789", M, "022-23456789", L, [WRONG_COLUMN]),
@@ -349,9 +353,9 @@ def test_is_same_as_above(typed, expected):
 
 # --- duty dates ----------------------------------------------------------------------------------
 
-DATE_WHERE = "值班表!A5"
-OTHER = "date-other"
-UNREADABLE = "date-unreadable"
+DATE_WHERE = Location.cell("值班表", 5, 1)
+OTHER = Code.DATE_OTHER
+UNREADABLE = Code.DATE_UNREADABLE
 
 DATES = [
     (None, None, []),
@@ -461,7 +465,7 @@ def test_date_formula_without_result_is_unreadable():
     ],
 )
 def test_name(typed, expected):
-    assert read_name(Cell(value=typed, location="值班表!B5")) == expected
+    assert read_name(Cell(value=typed, location=Location.cell("值班表", 5, 2))) == expected
 
 
 @pytest.mark.parametrize(
@@ -477,15 +481,15 @@ def test_name(typed, expected):
     ],
 )
 def test_text(typed, expected):
-    assert read_text(Cell(value=typed, location="值班表!C5")) == expected
+    assert read_text(Cell(value=typed, location=Location.cell("值班表", 5, 3))) == expected
 
 
 @pytest.mark.parametrize("typed", [1_000_000_001, "1000000001", 1e300, "９９９９９９９９９９９９"])
 def test_an_implausibly_large_quantity_is_rejected(typed):
-    quantity, found = read_quantity(Cell(value=typed, location="统计表!D7"), "份")
+    quantity, found = read_quantity(Cell(value=typed, location=WHERE), "份")
     assert quantity is None
-    assert [(p.code, p.location) for p in found] == [("quantity-too-large", "统计表!D7")]
+    assert [(p.code, p.location) for p in found] == [(Code.QUANTITY_TOO_LARGE, WHERE)]
 
 
 def test_a_billion_is_still_a_count():
-    assert read_quantity(Cell(value=1_000_000_000, location="统计表!D7"), "份") == (1_000_000_000, [])
+    assert read_quantity(Cell(value=1_000_000_000, location=WHERE), "份") == (1_000_000_000, [])

@@ -1,13 +1,27 @@
 """The ``c315`` command line. Each command builds one library object, makes one call and prints
 the result; library errors (:class:`C315Error`) become one clean message and an exit status.
 
-Imports of office libraries, pydantic models and the store happen inside the commands, so
-``c315 --help`` stays as fast as typer itself.
+Conventions every command keeps (``tests/test_cli_conventions.py`` walks them all):
+
+- it is registered with :func:`command`: its docstring is its ``--help``, whose last line is an
+  example (``示例：c315 …``), printed after the options;
+- options that mean the same thing everywhere are the ``Annotated`` types below (``WorkspaceOpt``,
+  ``JsonOpt``, ``QuietOpt``, ``UnitsOpt``, ``UnitArg``) — a new command reuses them;
+- ``--json`` prints only JSON on stdout, in the shape README documents for that command, built by
+  the result's own ``as_json`` (or ``summary_json``); diagnostics and errors go to stderr. A command
+  with nothing to report (a server, say) is named, with the reason, in that test's ``NOT_REPORTING``;
+- ``-q/--quiet`` leaves only errors and the closing line of a command that prints tables;
+- exit status 0 done, 1 something was refused or found wrong, 2 the command line itself is wrong.
+
+Imports of office libraries, pydantic models and the store happen inside the commands (and the
+completion callbacks), so ``c315 --help`` stays as fast as typer itself.
 """
 
-from __future__ import annotations
-
+# No ``from __future__ import annotations``: typer reads every parameter's annotation when it builds
+# the command line, and annotations kept as strings would be parsed again on every run (~10 ms).
 import functools
+import inspect
+import os
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -17,17 +31,39 @@ import typer
 app = typer.Typer(
     name="c315",
     help="3·15 消费维权活动报表工具：生成各部门空白表（附件1 值班表、附件2 统计表），收表校验入库，汇总全区报表。",
+    epilog="\b\n示例：c315 generate-forms --out forms",
     no_args_is_help=True,
     rich_markup_mode=None,  # plain help: typer's rich help imports rich.markdown and markdown_it (~100 ms)
-    add_completion=False,
+    add_completion=True,  # typer's --install-completion / --show-completion: bash, zsh, fish, PowerShell
     context_settings={"help_option_names": ["-h", "--help"]},
 )
+
+
+# --- shell completion: read the workspace's campaign only when the shell asks ----------------
+
+
+def complete_unit(ctx: typer.Context, incomplete: str) -> list[tuple[str, str]]:
+    """Unit names and aliases from the campaign of the workspace the command line names (or
+    ``C315_WORKSPACE``, or the current folder) that begin with what was typed. A campaign that
+    cannot be read offers nothing: completion never prints an error into the shell."""
+    from campaign315.common.errors import C315Error
+
+    try:
+        return _workspace(ctx.params.get("workspace"), ctx.params.get("campaign_id")).campaign.names_starting(incomplete)
+    except (C315Error, OSError):
+        return []
+
+
+def complete_format(incomplete: str) -> list[str]:
+    return [name for name in ("xlsx", "docx", "all") if name.startswith(incomplete)]
+
+
+# --- options shared by the commands: defined once, reused ------------------------------------
 
 WorkspaceOpt = Annotated[
     Path | None,
     typer.Option("--workspace", "-w", envvar="C315_WORKSPACE", help="工作目录：其中的 campaign.toml、templates/ 和 .c315/ 数据库。默认当前目录。", show_default=False),
 ]
-JsonOpt = Annotated[bool, typer.Option("--json", help="输出 JSON（给程序读），不输出表格。")]
 StoreOpt = Annotated[
     str | None,
     typer.Option("--store", envvar="C315_STORE", show_default=False, show_envvar=True,
@@ -39,34 +75,51 @@ CampaignOpt = Annotated[
     typer.Option("--campaign", envvar="C315_CAMPAIGN", show_default=False,
                  help="按哪一次活动工作（活动 ID，如 tianjin-2020-315）；默认为工作目录的活动。c315 campaigns 可列出。"),
 ]
+JsonOpt = Annotated[bool, typer.Option("--json", help="只输出 JSON（给程序读，格式见 README），不输出表格；提示和错误写到标准错误。")]
+QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="不打印表格，只打印错误和最后一行小结。")]
+UnitsOpt = Annotated[
+    list[str] | None,
+    typer.Option("--unit", "-u", "--department", "-d", metavar="部门", help="只处理这些部门（全称或简称，如 市场网监科）；可重复。",
+                 autocompletion=complete_unit, show_default=False),
+]
+UnitArg = Annotated[
+    str | None,
+    typer.Argument(metavar="部门", help="只看这个部门（全称或简称）。", autocompletion=complete_unit, show_default=False),
+]
 
 
-def _console(stderr: bool = False):
-    from rich.console import Console
-
-    return Console(stderr=stderr, highlight=False, soft_wrap=stderr)
+# --- how a command is registered and how its errors are said ---------------------------------
 
 
-def reports_errors(command):
+def command(name: str, group: typer.Typer | None = None):
+    """Register a c315 command (on ``group``, a sub-app such as ``c315 store``; default the app):
+    its docstring is the help, and the docstring's last line — the example, ``示例：c315 …`` — is
+    printed after the options, so every ``--help`` ends with it. Library errors become one message
+    and an exit status (:func:`reports_errors`)."""
+
+    def register(function):
+        body, _, example = inspect.getdoc(function).rpartition("\n")
+        # "\b" keeps click from re-wrapping the example: it must stay one line to copy.
+        return (group or app).command(name, help=body.strip(), epilog=f"\b\n{example.strip()}")(reports_errors(function))
+
+    return register
+
+
+def reports_errors(function):
     """Turn a library error into one red message on stderr and its exit status — no traceback."""
 
-    @functools.wraps(command)
+    @functools.wraps(function)
     def wrapper(*args, **kwargs):
         from campaign315.common.errors import C315Error
 
         try:
-            return command(*args, **kwargs)
+            return function(*args, **kwargs)
         except C315Error as exc:
-            from rich.text import Text
-
-            _console(stderr=True).print(Text("错误：", style="bold red") + Text(str(exc)), highlight=False)
+            _say_error(str(exc))
             raise typer.Exit(exc.exit_code) from None
         except OSError as exc:  # a file or folder the system refused, not named by a library error above
             where = f"：{exc.filename}" if exc.filename else ""
-            from rich.text import Text
-
-            message = Text(f"读写文件失败{where}（{exc.strerror or type(exc).__name__}）。")
-            _console(stderr=True).print(Text("错误：", style="bold red") + message, highlight=False)
+            _say_error(f"读写文件失败{where}（{exc.strerror or type(exc).__name__}）。")
             raise typer.Exit(1) from None
         except KeyboardInterrupt:
             _console(stderr=True).print("[yellow]已中断。已完成的部分已保存，重新运行同一命令即可继续。[/]")
@@ -75,18 +128,91 @@ def reports_errors(command):
     return wrapper
 
 
-def _workspace(root: Path | None, campaign: str | None = None):
+def _say_error(message: str) -> None:
+    from rich.text import Text
+
+    _console(stderr=True).print(Text("错误：", style="bold red") + Text(message))
+
+
+# --- c315 --version ----------------------------------------------------------------------------
+
+
+def _show_version(value: bool) -> None:
+    """What is running on what: c315's and Python's versions, the workspace, the campaign file and
+    the store it would use. Reads no file and imports no library (``C315_WORKSPACE`` or the
+    current folder decides the workspace)."""
+    if not value:
+        return
+    from campaign315 import __version__
     from campaign315.spec.workspace import Workspace
 
-    return Workspace(root, campaign)
+    ws = Workspace()
+    chosen = "由 C315_WORKSPACE 指定" if os.environ.get("C315_WORKSPACE") else "当前目录"
+    campaign = "工作目录自己的" if ws.has_own_campaign else "c315 自带的；c315 init 可复制一份来修改"
+    if ws.campaign_id:
+        campaign += f"；C315_CAMPAIGN 选了活动 {ws.campaign_id}，按它工作"
+    store_url = os.environ.get("C315_STORE")
+    if store_url:
+        store = f"数据库：{_store_named(store_url)}（由 C315_STORE 指定）"
+    else:
+        made = "已建立" if ws.store_dir.is_dir() else "尚未建立，第一次收表时建立"
+        store = f"数据库：{ws.store_dir.resolve()}（SQLite 数据库与原件存档，{made}）"
+    typer.echo("\n".join([
+        f"c315 {__version__}",
+        f"Python {sys.version.split()[0]}（{sys.executable}）",
+        f"工作目录：{ws.root.resolve()}（{chosen}）",
+        f"活动配置：{ws.campaign_file.resolve()}（{campaign}）",
+        store,
+    ]))
+    raise typer.Exit()
 
 
-@app.command("init")
-@reports_errors
+def _store_named(url: str) -> str:
+    """A ``--store`` address as ``--version`` shows it: its backend and where, never a password.
+    Parsed here with the standard library alone (``--version`` loads no database driver).
+
+    >>> _store_named("postgresql://c315:secret@db.example:5433/c315")
+    'PostgreSQL（主机 db.example，端口 5433，数据库 c315，用户 c315）'
+    >>> _store_named("sqlite:///srv/c315/c315.sqlite")
+    'SQLite /srv/c315/c315.sqlite'
+    """
+    from urllib.parse import unquote, urlsplit
+
+    text = url.strip()
+    scheme = text.split("://", 1)[0].lower() if "://" in text else ""
+    if scheme in ("postgresql", "postgres"):
+        try:
+            parts = urlsplit(text)
+            host, port = parts.hostname or "默认", parts.port or 5432
+            user = unquote(parts.username) if parts.username else "默认"
+        except ValueError:
+            return "PostgreSQL（地址无法识别）"
+        dbname = unquote(parts.path.lstrip("/")) or "默认"
+        return f"PostgreSQL（主机 {host}，端口 {port}，数据库 {dbname}，用户 {user}）"
+    if scheme == "sqlite":
+        return f"SQLite {unquote(urlsplit(text).path)}"
+    if scheme:
+        return "无法识别的地址（只认 sqlite:/// 和 postgresql://）"
+    return f"SQLite {Path(text).expanduser().resolve()}"
+
+
+@app.callback()
+def root(
+    version: Annotated[bool, typer.Option("--version", "-V", is_eager=True, callback=_show_version,
+                                          help="显示版本、Python 版本，以及当前工作目录使用的活动配置和数据库。")] = False,
+) -> None:
+    pass
+
+
+# --- the commands ----------------------------------------------------------------------------
+
+
+@command("init")
 def init_cmd(
     directory: Annotated[Path, typer.Argument(help="要创建的工作目录。")] = Path("."),
     force: Annotated[bool, typer.Option("--force", help="覆盖已有的 campaign.toml 和模板。")] = False,
     campaign: Annotated[str | None, typer.Option("--campaign", help="复制哪一个自带的活动（c315 campaigns 可列出）；默认为区级活动。")] = None,
+    json: JsonOpt = False,
 ) -> None:
     """写一份可编辑的活动配置（campaign.toml）和 Word 模板到工作目录，供明年或其他区使用。
 
@@ -95,19 +221,22 @@ def init_cmd(
     from campaign315.spec.workspace import init_workspace
 
     written = init_workspace(directory, force=force, campaign=campaign)
+    if json:
+        _print_json({"workspace": str(directory), "written": [str(path) for path in written]})
+        return
     console = _console()
     for path in written:
         console.print(f"  已写入 {path}", markup=False)
     console.print(f"工作目录 {directory} 已就绪：编辑 campaign.toml 后，在该目录运行 c315 generate-forms。", markup=False)
 
 
-@app.command("generate-forms")
-@reports_errors
+@command("generate-forms")
 def generate_forms_cmd(
     out: Annotated[Path, typer.Option("--out", "-o", help="输出目录，每个部门一个子目录。")] = Path("forms"),
-    department: Annotated[list[str] | None, typer.Option("--department", "-d", help="只生成这些部门（可用简称，如 市场网监科）；可重复。")] = None,
-    format: Annotated[str, typer.Option("--format", "-f", help="xlsx、docx 或 all。")] = "all",
+    units: UnitsOpt = None,
+    format: Annotated[str, typer.Option("--format", "-f", help="xlsx、docx 或 all。", autocompletion=complete_format)] = "all",
     force: Annotated[bool, typer.Option("--force", help="覆盖已存在的文件（可能已有人填写）。")] = False,
+    json: JsonOpt = False,
     workspace: WorkspaceOpt = None,
     campaign_id: CampaignOpt = None,
 ) -> None:
@@ -123,20 +252,23 @@ def generate_forms_cmd(
     if format not in (*FORMATS, "all"):
         raise UsageError(f"--format 只能是 xlsx、docx 或 all，而不是 {format!r}。")
     formats = FORMATS if format == "all" else (format,)
-    units = _resolve_units(campaign, department)
-    planned = plan_forms(campaign, units, formats, out)
+    chosen = campaign.units_named(units) if units else list(campaign.units)
+    planned = plan_forms(campaign, chosen, formats, out)
     with _progress(len(planned), "生成表格") as advance:
-        written = generate_forms(campaign, planned, ws.templates_dir, force=force, advance=lambda _: advance())
-    _console().print(f"已为 {len(units)} 个部门生成 {len(written)} 个文件，保存在 {out}/（每个部门一个子目录）。", markup=False)
+        generate_forms(campaign, planned, ws.templates_dir, force=force, advance=lambda _: advance())
+    if json:
+        _print_json([form.as_json() for form in planned])
+        return
+    _console().print(f"已为 {len(chosen)} 个部门生成 {len(planned)} 个文件，保存在 {out}/（每个部门一个子目录）。", markup=False)
 
 
-@app.command("ingest")
-@reports_errors
+@command("ingest")
 def ingest_cmd(
     paths: Annotated[list[str], typer.Argument(help="收到的文件、文件夹或通配符（如 returned/*.xlsx）。", show_default=False)],
     received_at: Annotated[str | None, typer.Option("--received-at", help="收到时间（如 2020-03-13T11:30）；默认取文件的修改时间。")] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="只读取和校验，不入库。")] = False,
     json: JsonOpt = False,
+    quiet: QuietOpt = False,
     workspace: WorkspaceOpt = None,
     store_url: StoreOpt = None,
     campaign_id: CampaignOpt = None,
@@ -160,19 +292,19 @@ def ingest_cmd(
     finally:
         if store is not None:
             store.close()
+    from campaign315.console import ingest_report, skipped_report
+
     if json:
         _print_json([r.as_json() for r in results])
+        skipped_report(_console(stderr=True), skipped)  # a note, not a result: stderr
     else:
-        from campaign315.console import ingest_report
-
-        ingest_report(_console(), results, skipped, dry_run)
+        ingest_report(_console(), results, skipped, dry_run, quiet)
     if any(r.outcome == "rejected" for r in results):
         raise typer.Exit(1)
 
 
-@app.command("status")
-@reports_errors
-def status_cmd(json: JsonOpt = False, workspace: WorkspaceOpt = None, store_url: StoreOpt = None,
+@command("status")
+def status_cmd(json: JsonOpt = False, quiet: QuietOpt = False, workspace: WorkspaceOpt = None, store_url: StoreOpt = None,
                campaign_id: CampaignOpt = None) -> None:
     """各部门各表的报送情况：未报、按时、逾期、被退回，附问题数和联系人，便于催报。
 
@@ -185,51 +317,42 @@ def status_cmd(json: JsonOpt = False, workspace: WorkspaceOpt = None, store_url:
     with _open_store(ws, store_url) as store:
         rows = standings(campaign, store.latest_returns(campaign.id, None))
     if json:
-        _print_json([
-            {"unit": s.unit.name, "attachment": s.attachment, "status": s.status,
-             "received_at": s.shown.received_at.isoformat() if s.shown else None,
-             "problems": s.problem_count, "contact": s.contact}
-            for s in rows
-        ])
+        _print_json([s.as_json() for s in rows])
         return
     from campaign315.console import status_table
 
-    status_table(_console(), campaign, rows, "报送情况")
+    status_table(_console(), campaign, rows, "报送情况", quiet)
 
 
-@app.command("history")
-@reports_errors
-def history_cmd(
-    unit: Annotated[str | None, typer.Argument(help="只看这个部门（可用简称）。")] = None,
-    workspace: WorkspaceOpt = None,
-    store_url: StoreOpt = None,
-    campaign_id: CampaignOpt = None,
-) -> None:
+@command("history")
+def history_cmd(unit: UnitArg = None, json: JsonOpt = False, quiet: QuietOpt = False, workspace: WorkspaceOpt = None,
+                store_url: StoreOpt = None, campaign_id: CampaignOpt = None) -> None:
     """收表历史：收到的每一个文件、结果，以及哪一份计入汇总。
 
     示例：c315 history 市场网监科
     """
-    from campaign315.reports.standing import standings
+    from campaign315.reports.standing import history
 
     ws = _workspace(workspace, campaign_id)
     campaign = ws.campaign
-    name = _resolve_units(campaign, [unit])[0].name if unit else None
-    with _open_store(ws, store_url) as store:
-        returns = store.returns(campaign.id)
-    counting = {s.counting.id for s in standings(campaign, returns) if s.counting}
-    shown = [r for r in returns if name is None or r.unit == name]
+    (chosen,) = campaign.units_named([unit]) if unit else (None,)
+    with _open_store(ws, store_url) as store, store.snapshot():
+        received = history(campaign, store, chosen)
+    if json:
+        _print_json([entry.as_json() for entry in received])
+        return
     from campaign315.console import history_table
 
-    history_table(_console(), campaign, shown, counting)
+    history_table(_console(), campaign, received, quiet)
 
 
-@app.command("summary")
-@reports_errors
+@command("summary")
 def summary_cmd(
     deadline: Annotated[str | None, typer.Option("--deadline", help="截止时间：日期（当天24时前）或日期时间；默认为附件2的报送时限。")] = None,
     out: Annotated[Path, typer.Option("--out", "-o", help="汇总文件输出目录。")] = Path("summary"),
     include_late: Annotated[bool, typer.Option("--include-late", help="截止后才收到的报表也计入汇总。")] = False,
     json: JsonOpt = False,
+    quiet: QuietOpt = False,
     workspace: WorkspaceOpt = None,
     store_url: StoreOpt = None,
     campaign_id: CampaignOpt = None,
@@ -253,14 +376,14 @@ def summary_cmd(
         return
     from campaign315.console import summary_report
 
-    summary_report(_console(), result, written)
+    summary_report(_console(), result, written, quiet)
 
 
-@app.command("feedback")
-@reports_errors
+@command("feedback")
 def feedback_cmd(
     out: Annotated[Path, typer.Option("--out", "-o", help="输出目录；每次运行写入其中一个以当前时间命名的子目录。")] = Path("feedback"),
-    unit: Annotated[list[str] | None, typer.Option("--unit", "-u", help="只处理这些部门（可用简称）；可重复。")] = None,
+    units: UnitsOpt = None,
+    json: JsonOpt = False,
     workspace: WorkspaceOpt = None,
     store_url: StoreOpt = None,
     campaign_id: CampaignOpt = None,
@@ -275,19 +398,21 @@ def feedback_cmd(
 
     ws = _workspace(workspace, campaign_id)
     campaign = ws.campaign
-    units = _resolve_units(campaign, unit) if unit else None
+    chosen = campaign.units_named(units) if units else None
     now = dt.datetime.now(campaign.tz)
     folder = out / now.strftime("%Y-%m-%d-%H%M%S")
     with _open_store(ws, store_url) as store, store.snapshot():
-        result = write_feedback(campaign, store, folder, ws.templates_dir, units=units, now=now)
+        result = write_feedback(campaign, store, folder, ws.templates_dir, units=chosen, now=now)
+    if json:
+        _print_json(result.as_json())
+        return
     console = _console()
     console.print(result.describe(), markup=False)
     if result.written:
         console.print(f"已写入 {folder}/", markup=False)
 
 
-@app.command("verify")
-@reports_errors
+@command("verify")
 def verify_cmd(json: JsonOpt = False, workspace: WorkspaceOpt = None, store_url: StoreOpt = None) -> None:
     """核对数据库与原件存档：每条收表记录都有存档文件、每个存档文件都有记录、文件内容与 SHA-256 一致。
 
@@ -311,6 +436,30 @@ def verify_cmd(json: JsonOpt = False, workspace: WorkspaceOpt = None, store_url:
         raise typer.Exit(1)
 
 
+@command("demo")
+def demo_cmd(
+    directory: Annotated[Path, typer.Argument(help="演示用的文件夹：新的、空的，或上次演示建立的（会清空重建）。")] = Path("demo"),
+) -> None:
+    """演示：在一个新文件夹里走一遍完整流程——生成空白表，分批收下随 c315 附带的样例报表，查看报送情况、汇总、写修改意见和催报。
+
+    示例：c315 demo 演示
+    """
+    from campaign315.demo import run_demo
+
+    status = run_demo(directory)
+    if status:
+        raise typer.Exit(status)
+
+
+# --- helpers -----------------------------------------------------------------------------------
+
+
+def _workspace(root: Path | None, campaign: str | None = None):
+    from campaign315.spec.workspace import Workspace
+
+    return Workspace(root, campaign)
+
+
 def _open_store(ws, store_url: str | None = None, migrating: bool = False):
     """The store ``--store`` names (a SQLite file or a PostgreSQL database), else the workspace's."""
     from campaign315.store import open_store, password_in
@@ -322,12 +471,13 @@ def _open_store(ws, store_url: str | None = None, migrating: bool = False):
     return open_store(location, migrating=migrating)
 
 
-@app.command("campaigns")
-@reports_errors
+@command("campaigns")
 def campaigns_cmd(json: JsonOpt = False, workspace: WorkspaceOpt = None, store_url: StoreOpt = None) -> None:
     """列出可用的活动：c315 自带的（区级、市级）和工作目录里的，以及数据库里各活动已收的报表数。
 
-    示例：c315 campaigns --store postgresql://c315@db.example:5432/c315
+    共用数据库时加 --store postgresql://用户@主机:端口/数据库名。
+
+    示例：c315 campaigns
     """
     from campaign315.spec.campaign import load_campaign
     from campaign315.spec.workspace import shipped_campaigns
@@ -359,16 +509,17 @@ def campaigns_cmd(json: JsonOpt = False, workspace: WorkspaceOpt = None, store_u
 
 
 store_app = typer.Typer(help="数据库：建表或升级（migrate），整库复制到另一个数据库（copy）。", no_args_is_help=True,
-                        rich_markup_mode=None)
+                        rich_markup_mode=None, epilog="\b\n示例：c315 store migrate")
 app.add_typer(store_app, name="store")
 
 
-@store_app.command("migrate")
-@reports_errors
-def store_migrate_cmd(workspace: WorkspaceOpt = None, store_url: StoreOpt = None) -> None:
+@command("migrate", store_app)
+def store_migrate_cmd(json: JsonOpt = False, workspace: WorkspaceOpt = None, store_url: StoreOpt = None) -> None:
     """在数据库里建立 c315 的数据表，或把旧版的表升级到本版（可重复运行；升级前请先备份）。
 
-    示例：C315_STORE=postgresql://c315@db.example:5432/c315 c315 store migrate
+    共用数据库由管理员升级：C315_STORE=postgresql://c315@db.example:5432/c315 c315 store migrate
+
+    示例：c315 store migrate
     """
     from campaign315.store import describe_location
 
@@ -376,6 +527,9 @@ def store_migrate_cmd(workspace: WorkspaceOpt = None, store_url: StoreOpt = None
     where = describe_location(store_url or ws.store_dir)
     with _open_store(ws, store_url, migrating=True) as store:
         before, after = store.migrate()
+    if json:
+        _print_json({"store": where, "before": before, "after": after, "upgraded": before != after})
+        return
     console = _console()
     if before == after:
         console.print(f"{where} 的数据表已是最新（{after}），无需升级。", markup=False)
@@ -385,16 +539,18 @@ def store_migrate_cmd(workspace: WorkspaceOpt = None, store_url: StoreOpt = None
         console.print(f"已把 {where} 的数据表从 {before} 升级到 {after}。", markup=False)
 
 
-@store_app.command("copy")
-@reports_errors
+@command("copy", store_app)
 def store_copy_cmd(
     to: Annotated[str, typer.Option("--to", help="复制到哪个数据库（地址写法同 --store）。", show_default=False)],
+    json: JsonOpt = False,
     workspace: WorkspaceOpt = None,
     store_url: StoreOpt = None,
 ) -> None:
     """把整个数据库（所有活动的收表记录、历史和原件存档）复制到另一个数据库；已有的不重复复制，可反复运行。
 
-    示例：c315 store copy --to postgresql://c315@db.example:5432/c315
+    复制到共用数据库：c315 store copy --to postgresql://c315@db.example:5432/c315
+
+    示例：c315 store copy --to 备份
     """
     from campaign315.store import describe_location, open_store
     from campaign315.store.copy import copy_store
@@ -403,35 +559,25 @@ def store_copy_cmd(
     with _open_store(ws, store_url) as source, open_store(to) as target, \
             _progress(sum(source.campaigns().values()), "复制") as advance:
         result = copy_store(source, target, advance=lambda _: advance())
-    _console().print(f"已复制到 {describe_location(to)}：{result.describe()}", markup=False)
+    if json:
+        _print_json(result.as_json(describe_location(to)))
+    else:
+        _console().print(f"已复制到 {describe_location(to)}：{result.describe()}", markup=False)
     if result.missing:
         raise typer.Exit(1)
 
 
+def _console(stderr: bool = False):
+    from campaign315.console import make_console
+
+    return make_console(stderr)
+
+
 def _print_json(value) -> None:
+    """The one thing a ``--json`` run writes to stdout."""
     import json as json_module
 
     sys.stdout.write(json_module.dumps(value, ensure_ascii=False, indent=2) + "\n")
-
-
-def _resolve_units(campaign, names: list[str] | None):
-    """The units named on the command line (aliases allowed), or all; an unknown name is a usage
-    error that lists the valid ones."""
-    from campaign315.common.errors import UsageError
-
-    if not names:
-        return list(campaign.units)
-    units, unknown = [], []
-    for name in names:
-        unit = campaign.find_unit(name)
-        if unit is None:
-            unknown.append(name)
-        elif unit not in units:
-            units.append(unit)
-    if unknown:
-        valid = "、".join(unit.name for unit in campaign.units)
-        raise UsageError(f"不认识的部门：{'、'.join(unknown)}。可用的部门有：{valid}。")
-    return units
 
 
 class _progress:
@@ -462,6 +608,9 @@ class _progress:
 
 
 def main() -> None:
+    from campaign315.common.terminal import tolerate_narrow_streams
+
+    tolerate_narrow_streams()  # a GBK console shows 3·15 for 3•15 rather than failing
     app()
 
 

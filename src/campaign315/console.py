@@ -1,6 +1,7 @@
 """What the collector sees in the terminal: rich tables of ingest results, standings, history and the
 summary. Part of the command line (it stands on every step's results); each function takes
-results, prints, returns nothing.
+results, prints, returns nothing. ``quiet`` leaves only the closing line (errors go to stderr
+anyway, from the command line).
 
 Text that came from a file — names, values, remarks, even file names — is printed through
 :func:`plain`: never read as rich markup (a path may hold ``[/]``), and never as terminal control
@@ -9,17 +10,28 @@ codes (a cell may hold ``ESC[2J``).
 
 from __future__ import annotations
 
+import os
 import re
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
 from campaign315.common.words import ATTACHMENT_ZH, NONE_SHOWN, OUTCOME_ZH, SEVERITY_ZH, STATUS_ZH
-from campaign315.intake.ingest import FileResult
-from campaign315.reports.standing import Standing
-from campaign315.spec.campaign import Campaign
-from campaign315.store import StoredReturn
+
+if TYPE_CHECKING:  # results are only read here; importing their modules would load the readers
+    from campaign315.intake.ingest import FileResult
+    from campaign315.reports.standing import Received, Standing
+    from campaign315.spec.campaign import Campaign
+
+
+def make_console(stderr: bool = False) -> Console:
+    """The terminal c315 prints to. Plain text — not one escape code — when ``NO_COLOR`` is set
+    (https://no-color.org) or the stream is not a terminal (a pipe, a file)."""
+    colourless = bool(os.environ.get("NO_COLOR"))
+    return Console(stderr=stderr, highlight=False, soft_wrap=stderr, color_system=None if colourless else "auto")
+
 
 OUTCOME_STYLE = {"accepted": "green", "rejected": "bold red", "duplicate": "dim"}
 SEVERITY_STYLE = {"error": "red", "warning": "yellow"}
@@ -42,18 +54,37 @@ def _attachment(key: str | None) -> str:
 STATUS_STYLE = {"on_time": "green", "late": "yellow", "after_cutoff": "yellow", "rejected": "bold red", "missing": "bold red"}
 
 
-def ingest_report(console: Console, results: list[FileResult], skipped, dry_run: bool) -> None:
+def ingest_report(console: Console, results: list[FileResult], skipped, dry_run: bool, quiet: bool = False) -> None:
+    """``c315 ingest``: one row per return — a file holding several (a workbook with both sheets, a
+    zip) shows where in it each one is —, a table of problems per return that has any, the files'
+    ignored sheets and the files skipped, then the counts."""
+    from campaign315.intake.read.zipped import SEPARATOR as ZIP_SEPARATOR
+
+    if not quiet:
+        _ingest_tables(console, results, skipped, dry_run)
+    counts = {k: sum(r.outcome == k for r in results) for k in ("accepted", "rejected", "duplicate")}
+    files = len({r.file.split(ZIP_SEPARATOR, 1)[0] for r in results})
+    what = f"共 {files} 个文件" + (f"、{len(results)} 份报表" if len(results) != files else "")
+    console.print(
+        f"{what}：接收 {counts['accepted']}，退回 {counts['rejected']}，重复 {counts['duplicate']}"
+        + (f"，跳过 {len(skipped)}" if skipped else "") + "。"
+        + ("（试运行：没有写入数据库）" if dry_run else "")
+    )
+
+
+def _ingest_tables(console: Console, results: list[FileResult], skipped, dry_run: bool) -> None:
+    several = _several([r.file for r in results])
     table = Table(title="收表结果" + ("（试运行，未入库）" if dry_run else ""), show_lines=False)
     for column in ("文件", "部门", "表格", "结果", SEVERITY_ZH["error"], SEVERITY_ZH["warning"]):
         table.add_column(column, overflow="fold")
     for r in results:
-        table.add_row(plain(r.file), plain(r.unit or "—"), _attachment(r.attachment), _outcome(r.outcome),
-                      _count(r.errors, "red"), _count(r.warnings, "yellow"))
+        table.add_row(plain(_named(r.file, r.place, several)), plain(r.unit or "—"), _attachment(r.attachment),
+                      _outcome(r.outcome), _count(r.errors, "red"), _count(r.warnings, "yellow"))
     console.print(table)
     for r in results:
         if not r.problems:
             continue
-        heading = plain(f"{r.file}（{r.unit or '部门不明'} · {_attachment(r.attachment)} · ")
+        heading = plain(f"{_named(r.file, r.place, several)}（{r.unit or '部门不明'} · {_attachment(r.attachment)} · ")
         heading.append_text(Text.from_markup(_outcome(r.outcome)))
         heading.append("）")
         problems = Table(title=heading, title_justify="left", show_lines=False, expand=False)
@@ -62,17 +93,43 @@ def ingest_report(console: Console, results: list[FileResult], skipped, dry_run:
         for p in r.problems:
             problems.add_row(plain(p.location), plain(p.code, SEVERITY_STYLE[p.severity]), plain(p.value), plain(p.message))
         console.print(problems)
+    told: set[str] = set()
+    for r in results:
+        if r.ignored and r.file not in told:
+            told.add(r.file)
+            places = "、".join(f"「{place}」" for place in r.ignored)
+            console.print(plain(f"提示：{r.file} 中的 {places} 不是报表，已略过。", "dim"))
+    skipped_report(console, skipped)
+
+
+def _several(files: list[str]) -> set[str]:
+    """The files (by name or SHA-256) that gave more than one return: each is shown with its place."""
+    seen: dict[str, int] = {}
+    for file in files:
+        seen[file] = seen.get(file, 0) + 1
+    return {file for file, count in seen.items() if count > 1}
+
+
+def _named(file: str, place, several: set[str]) -> str:
+    """A return's file, with where in it the return is when the file holds several."""
+    return f"{file} · {place}" if place and file in several else file
+
+
+def skipped_report(console: Console, skipped) -> None:
+    """The files ingest left alone (an editor's lock file, a system file), one line each."""
     for path in skipped:
         console.print(plain(f"跳过 {path}（不是报表：临时文件或系统文件）", "dim"))
-    counts = {k: sum(r.outcome == k for r in results) for k in ("accepted", "rejected", "duplicate")}
-    console.print(
-        f"共 {len(results)} 个文件：接收 {counts['accepted']}，退回 {counts['rejected']}，重复 {counts['duplicate']}"
-        + (f"，跳过 {len(skipped)}" if skipped else "") + "。"
-        + ("（试运行：没有写入数据库）" if dry_run else "")
-    )
 
 
-def status_table(console: Console, campaign: Campaign, rows: list[Standing], title: str) -> None:
+def status_table(console: Console, campaign: Campaign, rows: list[Standing], title: str, quiet: bool = False) -> None:
+    """``c315 status``: a row per unit × attachment, then how many stand where."""
+    if not quiet:
+        _status_rows(console, campaign, rows, title)
+    counts = {k: sum(s.status == k for s in rows) for k in STATUS_ZH}
+    console.print("、".join(f"{STATUS_ZH[k]} {v}" for k, v in counts.items()))
+
+
+def _status_rows(console: Console, campaign: Campaign, rows: list[Standing], title: str) -> None:
     table = Table(title=title)
     for column in ("部门", "表格", "状态", "接收时间", "问题数", "联系人"):
         table.add_column(column, overflow="fold")
@@ -83,19 +140,24 @@ def status_table(console: Console, campaign: Campaign, rows: list[Standing], tit
         table.add_row(plain(s.unit.name), _attachment(s.attachment), f"[{style}]{STATUS_ZH[s.status]}[/]", when,
                       str(s.problem_count) if shown else "—", plain(s.contact))
     console.print(table)
-    counts = {k: sum(s.status == k for s in rows) for k in STATUS_ZH}
-    console.print("、".join(f"{STATUS_ZH[k]} {v}" for k, v in counts.items()))
 
 
-def history_table(console: Console, campaign: Campaign, returns: list[StoredReturn], counting_ids: set[int]) -> None:
-    table = Table(title="收表历史")
-    for column in ("#", "接收时间", "部门", "表格", "结果", SEVERITY_ZH["error"], SEVERITY_ZH["warning"], "计入汇总", "文件"):
-        table.add_column(column, overflow="fold")
-    for r in returns:
-        table.add_row(str(r.id), campaign.localize(r.received_at).strftime("%Y-%m-%d %H:%M"), plain(r.unit or "—"),
-                      _attachment(r.attachment), _outcome(r.outcome), _count(r.errors, "red"),
-                      _count(r.warnings, "yellow"), "[green]✓[/]" if r.id in counting_ids else "", plain(r.filename))
-    console.print(table)
+def history_table(console: Console, campaign: Campaign, received: list[Received], quiet: bool = False) -> None:
+    """``c315 history``: a row per file received, the counting ones ticked, then the counts."""
+    if not quiet:
+        table = Table(title="收表历史")
+        for column in ("#", "接收时间", "部门", "表格", "结果", SEVERITY_ZH["error"], SEVERITY_ZH["warning"], "计入汇总", "文件"):
+            table.add_column(column, overflow="fold")
+        several = _several([entry.stored.sha256 for entry in received])
+        for entry in received:
+            r = entry.stored
+            name = f"{r.filename} · {r.place}" if r.place and r.sha256 in several else r.filename
+            table.add_row(str(r.id), campaign.localize(r.received_at).strftime("%Y-%m-%d %H:%M"), plain(r.unit or "—"),
+                          _attachment(r.attachment), _outcome(r.outcome), _count(r.errors, "red"),
+                          _count(r.warnings, "yellow"), "[green]✓[/]" if entry.counts else "", plain(name))
+        console.print(table)
+    outcomes = "，".join(f"{OUTCOME_ZH[k]} {sum(e.stored.outcome == k for e in received)}" for k in OUTCOME_ZH)
+    console.print(f"共 {len(received)} 个文件（{outcomes}），其中 {sum(e.counts for e in received)} 份计入汇总。")
 
 
 def campaigns_table(console: Console, rows: list[dict]) -> None:
@@ -115,7 +177,14 @@ def _count(n: int, style: str) -> str:
     return f"[{style}]{n}[/]" if n else "0"
 
 
-def summary_report(console: Console, summary, written) -> None:
+def summary_report(console: Console, summary, written, quiet: bool = False) -> None:
+    """``c315 summary``: the totals, 其他, each unit's standing, staffing gaps, then every file written;
+    ``quiet``: one line saying what was written where."""
+    if quiet:
+        cutoff = summary.campaign.localize(summary.cutoff).strftime("%Y-%m-%d %H:%M")
+        folders = "、".join(dict.fromkeys(f"{path.parent}/" for path in written))
+        console.print(plain(f"已汇总截至 {cutoff} 的报表：写入 {len(written)} 个文件，保存在 {folders}。"))
+        return
     campaign = summary.campaign
     cutoff = campaign.localize(summary.cutoff).strftime("%Y-%m-%d %H:%M")
     table = Table(title=f"{campaign.district.name} {campaign.attachments.stats.title}（截至 {cutoff}）")

@@ -14,6 +14,10 @@ Counts are per process (each pool worker counts its own archive writes). The poi
 - ``archive-written`` — a file's bytes were put in the archive;
 - ``in-transaction`` — a return's rows are written, its transaction not yet committed;
 - ``return-recorded`` — a return's transaction committed.
+
+The kill and the pause are for tests on Linux; the module imports and its points cost nothing on
+Windows too, where a kill ends the process through ``TerminateProcess`` (``SIGTERM`` there) and a
+pause waits in short sleeps, which Ctrl-C interrupts, since Windows has no ``signal.pause``.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ import errno
 import os
 import signal
 import sys
+import time
 from collections import Counter
 
 ENVIRONMENT = "C315_FAULT"
@@ -43,6 +48,16 @@ def _plan(text: str) -> dict[str, tuple[int, str]]:
     return plan
 
 
+_KILL = getattr(signal, "SIGKILL", signal.SIGTERM)  # Windows: os.kill with SIGTERM is TerminateProcess
+
+
+def _wait_for_a_signal() -> None:
+    if hasattr(signal, "pause"):
+        signal.pause()
+    else:  # Windows
+        time.sleep(1)
+
+
 _PLAN = _plan(os.environ.get(ENVIRONMENT, ""))
 _reached: Counter[str] = Counter()
 if _PLAN and ROOT not in os.environ:  # the process that started: pool workers inherit this
@@ -58,17 +73,19 @@ def reached(point: str) -> None:
     if _reached[point] != count:
         return
     if action == "kill":  # the whole ingest, as a power cut or the task manager would end it
-        os.kill(int(os.environ.get(ROOT, os.getpid())), signal.SIGKILL)
-        os.kill(os.getpid(), signal.SIGKILL)
+        os.kill(int(os.environ.get(ROOT, os.getpid())), _KILL)
+        os.kill(os.getpid(), _KILL)
     elif action == "pause":
         resumed = []
-        previous = signal.signal(signal.SIGUSR1, lambda *_: resumed.append(True))
+        go_on = getattr(signal, "SIGUSR1", None)  # none on Windows: only a stop ends the wait there
+        previous = signal.signal(go_on, lambda *_: resumed.append(True)) if go_on else None
         sys.stderr.write(f"{PAUSED} {point} {count}\n")
         sys.stderr.flush()
         try:
             while not resumed:  # Ctrl-C (KeyboardInterrupt) ends the wait as a stop; SIGUSR1 as "go on"
-                signal.pause()
+                _wait_for_a_signal()
         finally:
-            signal.signal(signal.SIGUSR1, previous)
+            if go_on:
+                signal.signal(go_on, previous)
     elif action == "no-space":
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))

@@ -8,6 +8,13 @@ import re
 import tempfile
 from pathlib import Path
 
+from campaign315.common.errors import refused_reason
+
+CAMPAIGN_FILE = "campaign.toml"
+"""A workspace's own campaign, beside its ``templates/`` (else the shipped one is used)."""
+STORE_DIR = ".c315"
+"""Where a workspace keeps its store (the database and the archive)."""
+
 
 def shipped(name: str) -> Path:
     """A folder shipped with c315 (``data`` or ``templates``): inside the wheel, or the checkout."""
@@ -21,7 +28,8 @@ _UNSAFE = re.compile(r'[\\/:*?"<>|\x00-\x1f]')
 
 def write_atomically(path: Path, data: bytes, durable: bool = False) -> None:
     """Write to a temporary file beside ``path``, then rename: no reader ever sees half a file,
-    whenever the process is killed. ``durable`` also flushes to disk before the rename (power
+    whenever the process is killed. A ``PermissionError`` names ``path``, not the temporary file,
+    and says in Chinese that it may be open in another program (Excel, WPS). ``durable`` also flushes to disk before the rename (power
     loss); it costs a few milliseconds a file."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".c315-", suffix=".part")
@@ -31,7 +39,10 @@ def write_atomically(path: Path, data: bytes, durable: bool = False) -> None:
             if durable:
                 handle.flush()
                 os.fsync(handle.fileno())
-        os.replace(tmp, path)
+        try:
+            os.replace(tmp, path)
+        except PermissionError as exc:  # Windows: the old file is open in Excel or WPS
+            raise PermissionError(exc.errno, refused_reason(exc, writing=True), str(path)) from None
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise

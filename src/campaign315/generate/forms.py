@@ -3,9 +3,7 @@ stamped per unit, written atomically, never over someone's file without ``--forc
 
 from __future__ import annotations
 
-import multiprocessing
 import os
-import sys
 from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -14,6 +12,7 @@ from typing import Literal
 
 from campaign315.common.errors import WouldOverwrite
 from campaign315.common.files import safe_filename, write_atomically
+from campaign315.common.pools import pool_context
 from campaign315.generate.stamp import PLACEHOLDER, stamp, with_custom_properties
 from campaign315.spec.campaign import AttachmentKey, Campaign, Unit
 from campaign315.spec.forms import Identity, form_filename
@@ -24,10 +23,16 @@ FORMATS: tuple[Format, ...] = ("xlsx", "docx")
 
 @dataclass(frozen=True)
 class PlannedForm:
+    """One blank form to write: whose, which attachment, which format, where."""
+
     unit: Unit
     attachment: AttachmentKey
     format: Format
     path: Path
+
+    def as_json(self) -> dict:
+        """``c315 generate-forms --json``: one file written (the shape documented in README)."""
+        return {"unit": self.unit.name, "attachment": self.attachment, "format": self.format, "path": str(self.path)}
 
 
 def plan_forms(campaign: Campaign, units: Iterable[Unit], formats: Iterable[Format], out_dir: Path) -> list[PlannedForm]:
@@ -69,19 +74,20 @@ def generate_forms(
         more = f"\n  ……等共 {len(existing)} 个文件" if len(existing) > 5 else ""
         raise WouldOverwrite(f"以下文件已存在，可能已有人填写，未覆盖：\n{shown}{more}\n确认要重新生成请加 --force，或用 --out 指定别的目录。")
     # Each attachment × format is rendered once; every copy is that render with the unit stamped in.
-    global _templates
-    _templates = {
+    templates = {
         key: blank_template(campaign, *key, templates_dir)
         for key in dict.fromkeys((form.attachment, form.format) for form in planned)
     }
-    if len(planned) < PARALLEL_FROM or sys.platform != "linux":
+    _use_templates(templates)
+    if len(planned) < PARALLEL_FROM:
         for form in planned:
             _write_copy(form)
             advance(form)
         return [form.path for form in planned]
-    # Many forms: stamping and writing run on every core; forked workers inherit the renders.
-    context = multiprocessing.get_context("fork")
-    with ProcessPoolExecutor(os.cpu_count() or 1, mp_context=context) as pool:
+    # Many forms: stamping and writing run on every core. The renders go to each worker as its
+    # initializer's argument, so a spawned worker (Windows) has them as a forked one does.
+    with ProcessPoolExecutor(os.cpu_count() or 1, mp_context=pool_context(),
+                             initializer=_use_templates, initargs=(templates,)) as pool:
         for form in zip(planned, pool.map(_write_copy, planned, chunksize=32), strict=True):
             advance(form[0])
     return [form.path for form in planned]
@@ -89,6 +95,11 @@ def generate_forms(
 
 PARALLEL_FROM = 200
 _templates: dict[tuple[AttachmentKey, Format], bytes] = {}
+
+
+def _use_templates(templates: dict[tuple[AttachmentKey, Format], bytes]) -> None:
+    global _templates
+    _templates = templates
 
 
 def _write_copy(form: PlannedForm) -> None:

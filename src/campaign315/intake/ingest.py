@@ -9,6 +9,7 @@ files: every return recorded is whole, the rest are recorded by running the same
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import glob
 import hashlib
 import multiprocessing
@@ -22,8 +23,8 @@ from pathlib import Path
 from typing import Literal
 
 from campaign315.common import faults
-from campaign315.common.errors import StoreProblem, UsageError
-from campaign315.intake.validate.returns import Examination
+from campaign315.common.errors import StoreProblem, UsageError, refused_reason
+from campaign315.intake.validate.returns import Examination, FileExamination
 from campaign315.spec.campaign import Campaign
 from campaign315.spec.location import Location
 from campaign315.spec.problems import Code, Problem, problem
@@ -38,7 +39,9 @@ _LITTER_PREFIXES = ("~$", ".~lock.", "._", "~wrl")
 
 @dataclass
 class FileResult:
-    """What happened to one file — the row of the ingest report and of ``--json``."""
+    """What happened to one return — the row of the ingest report and of ``--json``. A file holding
+    several forms (a workbook with both sheets, a zip of files) gives one per form, each with the
+    file's name and SHA-256; ``place`` says where in the file its form is."""
 
     file: str
     sha256: str
@@ -47,12 +50,16 @@ class FileResult:
     attachment: str | None
     received_at: dt.datetime
     problems: list[Problem] = field(default_factory=list)
+    place: Location | None = None
+    ignored: list[Location] = field(default_factory=list)
+    """The file's sheets or tables that hold something but no form (the same on each of its returns)."""
 
     def as_json(self) -> dict:
         """The ``--json`` shape documented in README."""
         return {
             "file": self.file,
             "sha256": self.sha256,
+            "place": str(self.place) if self.place else None,
             "outcome": self.outcome,
             "unit": self.unit,
             "attachment": self.attachment,
@@ -129,17 +136,20 @@ def parse_received_at(text: str, campaign: Campaign) -> dt.datetime:
 
 @dataclass
 class Examined:
-    """One file read and validated, before anything is written to the store."""
+    """One file — or one member of a zip — read and validated, before anything is written to the store."""
 
     sha256: str
     received_at: dt.datetime
     archive_key: str
-    exam: Examination
+    found: FileExamination
     modified: dt.datetime | None = None
+    inside: str = ""
+    """For a member of a zip, its name inside (``member.xlsx``, ``inner.zip!member.xlsx``)."""
 
 
-def ingest_file(path: Path, campaign: Campaign, store: Store | None, received_at: dt.datetime | None = None) -> FileResult:
-    """Archive, read, identify, validate and (unless ``store`` is None: a dry run) record one file."""
+def ingest_file(path: Path, campaign: Campaign, store: Store | None, received_at: dt.datetime | None = None) -> list[FileResult]:
+    """Archive, read, identify, validate and (unless ``store`` is None: a dry run) record one file:
+    one result per return found in it (a zip: per return in each of its members)."""
     archive = store.archive if store is not None else None
     known = (lambda sha256: store.knows(sha256, campaign.id)) if store is not None else None
     examined = _examine(path, campaign, archive, received_at, known=known)
@@ -147,41 +157,64 @@ def ingest_file(path: Path, campaign: Campaign, store: Store | None, received_at
 
 
 def _examine(path: Path, campaign: Campaign, archive: Archive | None, received_at: dt.datetime | None,
-             known: Callable[[str], bool] | None = None) -> Examined:
-    """Read the bytes once, archive them (unless a dry run), then read and validate them — unless
-    ``known`` says the identical file was recorded before: then it is not parsed again."""
-    from campaign315.intake.read.package import read_package
+             known: Callable[[str], bool] | None = None) -> list[Examined]:
+    """Read the bytes once, then examine them — or, for a zip of files, each member as if it were
+    a file beside the zip."""
     from campaign315.intake.read.zipparts import Unreadable
-    from campaign315.intake.validate.returns import examine
+    from campaign315.intake.read.zipped import SEPARATOR, is_archive, members
 
     name = shown(path.name)
-    whole = Location.file(name)
     try:
         data, mtime = _read_return(path)
         faults.reached("file-read")
         received = received_at or _from_mtime(mtime, campaign)
     except _TooLarge as exc:
         when = received_at or dt.datetime.now(tz=campaign.tz)
-        failed = Examination(problems=[problem(Code.FILE_TOO_LARGE, whole, detail=f"{exc.size / 1024 / 1024:.0f} MB")])
-        return Examined("", when, "", failed)
+        return [Examined("", when, "", _failed(Code.FILE_TOO_LARGE, Location.file(name), f"{exc.size / 1024 / 1024:.0f} MB"))]
     except OSError as exc:
         when = received_at or dt.datetime.now(tz=campaign.tz)
-        failed = Examination(problems=[problem(Code.FILE_UNREADABLE, Location.file(shown(str(path))), detail=_os_reason(exc))])
-        return Examined("", when, "", failed)
+        return [Examined("", when, "", _failed(Code.FILE_UNREADABLE, Location.file(shown(str(path))), _os_reason(exc)))]
+    if is_archive(data):
+        try:
+            found = members(data, name)
+        except Unreadable as exc:
+            return [_examine_bytes(data, name, "", received, campaign, archive, known, refused=exc)]
+        return [_examine_bytes(member.data, member.name, member.name[len(name) + len(SEPARATOR):], received, campaign,
+                               archive, known, too_deep=member.too_deep) for member in found]
+    return [_examine_bytes(data, name, "", received, campaign, archive, known)]
+
+
+def _examine_bytes(data: bytes, name: str, inside: str, received: dt.datetime, campaign: Campaign,
+                   archive: Archive | None, known: Callable[[str], bool] | None, refused: Exception | None = None,
+                   too_deep: bool = False) -> Examined:
+    """Archive the bytes (unless a dry run), then read and validate them — unless ``known`` says
+    the identical file was recorded before: then it is not parsed again."""
+    from campaign315.intake.read.package import read_package
+    from campaign315.intake.read.zipparts import Unreadable
+    from campaign315.intake.validate.returns import examine
+
+    whole = Location.file(name)
     sha256 = hashlib.sha256(data).hexdigest()
     if known is not None and known(sha256):
-        return Examined(sha256, received, "", Examination())  # _record calls it a duplicate
-    archive_key = archive.put(data, sha256, path.suffix) if archive is not None else ""
+        return Examined(sha256, received, "", FileExamination([]), inside=inside)  # _record calls it a duplicate
+    archive_key = archive.put(data, sha256, Path(inside or name).suffix) if archive is not None else ""
     try:
+        if refused is not None:
+            raise refused
+        if too_deep:
+            return Examined(sha256, received, archive_key, _failed(Code.ZIP_TOO_DEEP, whole, value=inside), inside=inside)
         package = read_package(data, name)
-        exam = examine(package, campaign)
-        return Examined(sha256, received, archive_key, exam, package.modified)
+        return Examined(sha256, received, archive_key, examine(package, campaign), package.modified, inside)
     except Unreadable as exc:
-        return Examined(sha256, received, archive_key, Examination(problems=[problem(exc.code, whole, detail=exc.detail)]))
+        return Examined(sha256, received, archive_key, _failed(exc.code, whole, exc.detail), inside=inside)
     except (RecursionError, MemoryError, ValueError, KeyError, IndexError, TypeError, AttributeError, OverflowError) as exc:
         # A file shaped in a way no reader anticipated: reject it, say so, keep the run going.
-        failed = Examination(problems=[problem(Code.FILE_CORRUPT, whole, detail=type(exc).__name__)])
-        return Examined(sha256, received, archive_key, failed)
+        return Examined(sha256, received, archive_key, _failed(Code.FILE_CORRUPT, whole, type(exc).__name__), inside=inside)
+
+
+def _failed(code: Code, where: Location, detail: str = "", value: str = "") -> FileExamination:
+    """A file that could not be read as a return: one rejected examination saying why."""
+    return FileExamination([Examination(problems=[problem(code, where, value, detail=detail)])])
 
 
 class _TooLarge(Exception):
@@ -259,27 +292,45 @@ def _only_escapes(text: str) -> bool:
     return all(not "\ud800" <= c <= "\udfff" or "\udc80" <= c <= "\udcff" for c in text)
 
 
-def _record(path: Path, examined: Examined, campaign: Campaign, store: Store | None) -> FileResult:
-    """Write one examined file to the store (one transaction); say what happened to it."""
-    exam = examined.exam
-    name = shown(str(path))
+def _record(path: Path, examined: list[Examined], campaign: Campaign, store: Store | None) -> list[FileResult]:
+    """Write what one file held to the store; say what happened to each of its returns."""
+    results: list[FileResult] = []
+    for one in examined:
+        results.extend(_record_one(path, one, campaign, store))
+    return results
+
+
+def _record_one(path: Path, examined: Examined, campaign: Campaign, store: Store | None) -> list[FileResult]:
+    """Write the returns of one file (or zip member) to the store, in one transaction."""
+    from campaign315.intake.read.zipped import SEPARATOR
+
+    inside = f"{SEPARATOR}{examined.inside}" if examined.inside else ""
+    name = shown(str(path)) + inside
+    found = examined.found
     if not examined.sha256:
-        return FileResult(name, "", "rejected", None, None, examined.received_at, exam.problems)
-    if store is not None and store.knows(examined.sha256, campaign.id):
-        return FileResult(name, examined.sha256, "duplicate", None, None, examined.received_at)
-    outcome: Outcome = "accepted" if exam.accepted else "rejected"
-    unit = exam.unit.name if exam.unit else None
-    result = FileResult(name, examined.sha256, outcome, unit, exam.attachment, examined.received_at, exam.problems)
+        return [FileResult(name, "", "rejected", None, None, examined.received_at, exam.problems) for exam in found.returns]
+    if store is not None and store.knows(examined.sha256, campaign.id) or not found.returns:
+        return [FileResult(name, examined.sha256, "duplicate", None, None, examined.received_at)]
+    results = [
+        FileResult(name, examined.sha256, "accepted" if exam.accepted else "rejected", exam.unit.name if exam.unit else None,
+                   exam.attachment, examined.received_at, exam.problems, exam.place, found.ignored)
+        for exam in found.returns
+    ]
     if store is not None:
-        recorded = store.record(NewReturn(
-            campaign=campaign.id, sha256=examined.sha256, filename=shown(path.name), source_path=shown(str(path.absolute())),
-            archive_key=examined.archive_key, unit=unit, attachment=exam.attachment, outcome=outcome,
-            received_at=examined.received_at, document_modified=examined.modified, problems=exam.problems,
-            form=exam.form,
-        ))
+        recorded = store.record_returns([
+            NewReturn(
+                campaign=campaign.id, sha256=examined.sha256, filename=shown(path.name) + inside,
+                source_path=shown(str(path.absolute())) + inside, archive_key=examined.archive_key, unit=result.unit,
+                attachment=exam.attachment, outcome=result.outcome, received_at=examined.received_at,
+                document_modified=examined.modified, problems=exam.problems, form=exam.form,
+                place=str(exam.place) if exam.place else "",
+            )
+            for exam, result in zip(found.returns, results, strict=True)
+        ])
         if recorded is None:
-            result.outcome = "duplicate"
-    return result
+            for result in results:
+                result.outcome = "duplicate"
+    return results
 
 
 def ingest(
@@ -287,26 +338,35 @@ def ingest(
     campaign: Campaign,
     store: Store | None,
     received_at: dt.datetime | None = None,
-    advance: Callable[[FileResult], None] = lambda _: None,
+    advance: Callable[[list[FileResult]], None] = lambda _: None,
     workers: int | None = None,
 ) -> list[FileResult]:
-    """Ingest files in order. With many files, reading and validating run in a pool of worker
-    processes (one per core); this process alone writes the store.
+    """Ingest files in order: one result per return found (``advance`` is told each file's). With
+    many files, reading and validating run in a pool of worker processes (one per core); this
+    process alone writes the store.
 
     A fault of the store (:class:`StoreProblem`) ends the run between two files, its message saying
     how many were recorded; Ctrl-C does the same (``KeyboardInterrupt``), the pool stopped first."""
     workers = workers if workers is not None else (os.cpu_count() or 1) if len(files) >= PARALLEL_FROM else 1
     results: list[FileResult] = []
+    processed = 0
+
+    def step(found: list[FileResult]) -> None:
+        nonlocal processed
+        processed += 1
+        advance(found)
+
     try:
         if workers <= 1:
             for path in files:
-                results.append(ingest_file(path, campaign, store, received_at))
-                advance(results[-1])
+                found = ingest_file(path, campaign, store, received_at)
+                results.extend(found)
+                step(found)
         else:
-            _ingest_in_pool(files, campaign, store, received_at, advance, workers, results)
+            _ingest_in_pool(files, campaign, store, received_at, step, workers, results)
     except StoreProblem as exc:
-        done = f"本次收表在出错前已处理 {len(results)} 个文件（共 {len(files)} 个）。" if results else ""
-        raise StoreProblem(f"{exc}{done}{not_recorded(files[len(results):])}") from None
+        done = f"本次收表在出错前已处理 {processed} 个文件（共 {len(files)} 个）。" if processed else ""
+        raise StoreProblem(f"{exc}{done}{not_recorded(files[processed:])}") from None
     return results
 
 
@@ -324,18 +384,21 @@ def _ingest_in_pool(files, campaign, store, received_at, advance, workers, resul
 
     import campaign315.intake.read.docx  # noqa: F401  — loaded once here, inherited by forked workers
     import campaign315.intake.read.xlsx  # noqa: F401
+    from campaign315.common.pools import pool_context
 
-    # fork: workers inherit the loaded modules and start in milliseconds. c315 runs no threads
-    # (the progress bar refreshes on each file, not from a thread), so forking is safe.
-    context = multiprocessing.get_context("fork" if sys.platform == "linux" else "spawn")
+    # Linux forks: workers inherit the loaded modules and start in milliseconds. c315 runs no
+    # threads (the progress bar refreshes on each file, not from a thread), so forking is safe.
+    # Windows spawns: each worker imports c315 and gets its arguments pickled (initargs).
+    context = pool_context()
     archive = store.archive if store is not None else None
     pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_worker_start,
                                initargs=(campaign, archive, received_at, os.getpid()))
     try:
         chunks = max(1, min(64, len(files) // (workers * 8)))
         for path, examined in zip(files, pool.map(_examine_in_worker, files, chunksize=chunks), strict=True):
-            results.append(_record(path, examined, campaign, store))
-            advance(results[-1])
+            found = _record(path, examined, campaign, store)
+            results.extend(found)
+            advance(found)
     except BaseException:
         # Stopped (Ctrl-C, a full disk): the workers' pending files are dropped, not waited for.
         # Nothing is lost: a file is archived before it is recorded, and recorded whole or not at all.
@@ -378,19 +441,21 @@ def _end_with(parent: int) -> None:
         os._exit(1)
 
 
-def _examine_in_worker(path: Path):
+def _examine_in_worker(path: Path) -> list[Examined]:
     """In a worker: the file's bytes, archived, and its examination — everything but the record."""
     campaign, archive, received_at = _worker_args
     return _examine(path, campaign, archive, received_at)
 
 
 def _os_reason(exc: OSError) -> str:
-    if isinstance(exc, PermissionError):
-        return "没有读取权限"
+    if isinstance(exc, PermissionError):  # on Windows: open in Excel or WPS (a sharing violation)
+        return refused_reason(exc)
     if isinstance(exc, IsADirectoryError):
         return "这是一个文件夹"
     if isinstance(exc, FileNotFoundError):
         return "文件不存在（可能是失效的快捷方式）"
     if isinstance(exc, _NotARegularFile):
         return "不是普通文件"
+    if exc.errno == errno.EIO:
+        return "读取时出错，可能是磁盘、U 盘或网络共享出了故障"
     return exc.strerror or type(exc).__name__

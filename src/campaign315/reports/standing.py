@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from campaign315.spec.campaign import AttachmentKey, Campaign, Unit
-from campaign315.store import StoredReturn
+from campaign315.store import Store, StoredReturn
 
 Status = Literal["on_time", "late", "after_cutoff", "rejected", "missing"]
 
@@ -41,6 +41,52 @@ class Standing:
     def problem_count(self) -> int:
         shown = self.shown
         return shown.errors + shown.warnings if shown else 0
+
+    def as_json(self) -> dict:
+        """``c315 status --json``: one unit × attachment (the shape documented in README)."""
+        shown = self.shown
+        return {
+            "unit": self.unit.name,
+            "attachment": self.attachment,
+            "status": self.status,
+            "received_at": shown.received_at.isoformat() if shown else None,
+            "problems": self.problem_count,
+            "contact": self.contact,
+        }
+
+
+@dataclass
+class Received:
+    """One received return as ``c315 history`` lists it: what came, what became of it, and whether
+    it is the return whose figures count now (a file holding both forms is two returns)."""
+
+    stored: StoredReturn
+    counts: bool
+
+    def as_json(self) -> dict:
+        """``c315 history --json``: one return (the shape documented in README)."""
+        r = self.stored
+        return {
+            "id": r.id,
+            "file": r.filename,
+            "sha256": r.sha256,
+            "place": r.place,
+            "received_at": r.received_at.isoformat(),
+            "unit": r.unit,
+            "attachment": r.attachment,
+            "outcome": r.outcome,
+            "errors": r.errors,
+            "warnings": r.warnings,
+            "counts": self.counts,
+        }
+
+
+def history(campaign: Campaign, store: Store, unit: Unit | None = None) -> list[Received]:
+    """Every file received for the campaign (or from ``unit``), oldest first, each marked when it
+    is the return that counts for its unit and attachment as things stand."""
+    returns = store.returns(campaign.id, unit.name if unit else None, with_problems=False)
+    counting = {s.counting.id for s in standings(campaign, returns) if s.counting}
+    return [Received(r, r.id in counting) for r in returns]
 
 
 def standings(

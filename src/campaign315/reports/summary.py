@@ -91,13 +91,17 @@ class Summary:
     def warnings_behind_figures(self) -> int:
         return sum(s.counting.warnings for s in self.standings if s.counting)
 
+    def listed_other(self, key: str) -> list[OtherEntry]:
+        """The entries of one 其他 row that say something (a figure or a remark), unit by unit."""
+        return [o for o in self.other if o.item.key == key and (o.quantity or o.remark)]
+
     def district_stats(self) -> ActivityStats:
-        """The district's own 附件2: each item totalled; 其他 rows carry the units' remarks."""
+        """The district's own 附件2: each item totalled; 其他 rows carry the units' remarks
+        (:func:`other_remark`; the printed form may shorten them, see ``district_form``)."""
         lines = []
         for total in self.totals:
             if total.item.free:
-                listed = [o for o in self.other if o.item.key == total.item.key and (o.quantity or o.remark)]
-                remark = "；".join(f"{o.unit}：{o.label + ' ' if o.label else ''}{o.remark or '（未说明）'} {o.quantity if o.quantity is not None else ''}".strip() for o in listed)
+                remark = other_remark(self.listed_other(total.item.key))
                 lines.append(StatsLine(key=total.item.key, quantity=None, remark=remark))
             else:
                 lines.append(StatsLine(key=total.item.key, quantity=total.quantity))
@@ -110,6 +114,20 @@ class Summary:
         contact = self.campaign.collector_contact
         return DutyRoster(unit=self.campaign.district.name, entries=entries,
                           filler=contact.name if contact else "", filler_phone=contact.phone if contact else "")
+
+
+def other_remark(listed: list[OtherEntry]) -> str:
+    """One 其他 row's remark on the district's form: every unit's entry, 「；」 between them.
+
+    >>> from campaign315.spec.campaign import StatsItem
+    >>> item = StatsItem(key="3", category="其他", label="", free=True)
+    >>> other_remark([OtherEntry("稽查大队", item, 4, "立案4件", "查处案件"), OtherEntry("区消协", item, None, "走访", "")])
+    '稽查大队：查处案件 立案4件 4；区消协：走访'
+    """
+    return "；".join(
+        f"{o.unit}：{o.label + ' ' if o.label else ''}{o.remark or '（未说明）'} {o.quantity if o.quantity is not None else ''}".strip()
+        for o in listed
+    )
 
 
 def parse_deadline(text: str | None, campaign: Campaign) -> dt.datetime:

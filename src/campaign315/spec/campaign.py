@@ -23,16 +23,14 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from campaign315.common.errors import CampaignFileError
+from campaign315.common.errors import CampaignFileError, UsageError
+from campaign315.common.files import CAMPAIGN_FILE, STORE_DIR  # noqa: F401  (named here too, beside the campaign)
 from campaign315.common.text import squash
 
 AttachmentKey = Literal["roster", "stats"]
 ATTACHMENT_KEYS: tuple[AttachmentKey, ...] = ("roster", "stats")
 UnitKind = Literal["科室", "市场监管所", "稽查大队", "中心", "协会", "区"]
 Role = Literal["leader", "cadre", "unknown"]
-
-CAMPAIGN_FILE = "campaign.toml"
-STORE_DIR = ".c315"
 
 
 class _Model(BaseModel):
@@ -291,6 +289,45 @@ class Campaign(_Model):
             if prefix and key.startswith(prefix) and key[len(prefix):] in self._unit_index:
                 return self._unit_index[key[len(prefix):]]
         return None
+
+    def units_named(self, names: list[str]) -> list[Unit]:
+        """The units a person named (names or aliases, each once, in the order given). An unknown
+        name is a :class:`UsageError` that lists the valid ones.
+
+        >>> from campaign315.common.files import shipped
+        >>> campaign = load_campaign(shipped("data") / CAMPAIGN_FILE)
+        >>> [unit.name for unit in campaign.units_named(["药化科", "办公室", "药化监管科"])]
+        ['药化监管科', '办公室']
+        """
+        units: list[Unit] = []
+        unknown = []
+        for name in names:
+            unit = self.find_unit(name)
+            if unit is None:
+                unknown.append(name)
+            elif unit not in units:
+                units.append(unit)
+        if unknown:
+            valid = "、".join(unit.name for unit in self.units)
+            raise UsageError(f"不认识的部门：{'、'.join(unknown)}。可用的部门有：{valid}。")
+        return units
+
+    def names_starting(self, typed: str) -> list[tuple[str, str]]:
+        """Every unit name and alias that begins with what was typed (spaces and full width
+        ignored), each with a word on what it is — what shell completion offers.
+
+        >>> from campaign315.common.files import shipped
+        >>> campaign = load_campaign(shipped("data") / CAMPAIGN_FILE)
+        >>> campaign.names_starting("药化")
+        [('药化监管科', '科室'), ('药化科', '即 药化监管科')]
+        """
+        start = squash(typed)
+        return [
+            (name, unit.kind if name == unit.name else f"即 {unit.name}")
+            for unit in self.units
+            for name in (unit.name, *unit.aliases)
+            if squash(name).startswith(start)
+        ]
 
     def is_district(self, name: str) -> bool:
         return squash(name) in {squash(n) for n in (self.district.name, *self.district.aliases)}

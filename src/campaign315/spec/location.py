@@ -1,12 +1,13 @@
 """Where in a returned file something is: a workbook cell, a Word table cell, a paragraph of a
-document's body, a whole sheet (form), or the whole file.
+document's body, a whole sheet (form), a whole Word table (form), or the whole file — a member of a
+zip is a file too, named ``archive.zip!member.xlsx``.
 
 A location is data, made by the reader that found the cell and carried by every cell and problem;
 the store keeps its fields as columns. Its Chinese text (``统计表!D7``, ``表1 第3行第4列``) is made only
 when it is shown, and nothing ever parses that text back.
 
->>> str(Location.cell("统计表", 7, 4)), str(Location.table_cell(1, 3, 4)), str(Location.paragraph(2))
-('统计表!D7', '表1 第3行第4列', '正文第2段')
+>>> str(Location.cell("统计表", 7, 4)), str(Location.table_cell(1, 3, 4)), str(Location.paragraph(2)), str(Location.whole_table(2))
+('统计表!D7', '表1 第3行第4列', '正文第2段', '表2')
 >>> Location.cell("统计表", 7, 4).ref, Location.cell("统计表", 7, 4).at_column(5)
 ('D7', Location(kind='cell', name='统计表', table=0, row=7, column=5))
 """
@@ -15,7 +16,7 @@ from __future__ import annotations
 
 from typing import Literal, NamedTuple
 
-LocationKind = Literal["file", "sheet", "cell", "table-cell", "paragraph"]
+LocationKind = Literal["file", "sheet", "table", "cell", "table-cell", "paragraph"]
 IN_FILE: frozenset[str] = frozenset({"cell", "table-cell", "paragraph"})
 """The kinds that point at one place inside the file — a marked copy can highlight them."""
 
@@ -43,6 +44,11 @@ class Location(NamedTuple):
     def sheet(cls, name: str) -> Location:
         """A whole sheet, or the body of a document (``正文``): a problem of the form as a whole."""
         return cls("sheet", name=name)
+
+    @classmethod
+    def whole_table(cls, number: int) -> Location:
+        """A whole Word table — a form in a document, which may hold several (``表2``)."""
+        return cls("table", table=number)
 
     @classmethod
     def cell(cls, sheet: str, row: int, column: int) -> Location:
@@ -80,6 +86,8 @@ class Location(NamedTuple):
             return f"表{self.table} 第{self.row}行第{self.column}列"
         if self.kind == "paragraph":
             return f"正文第{self.row}段"
+        if self.kind == "table":
+            return f"表{self.table}"
         return self.name
 
     def columns(self) -> tuple[str, str, int, int, int]:

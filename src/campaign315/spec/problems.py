@@ -46,6 +46,10 @@ class Code(StrEnum):
     FORMAT_UNKNOWN = ("format-unknown", "error", "不是 Excel 或 Word 文件（{detail}）。请用下发的 .xlsx 或 .docx 表格填写后报送。")
     FILE_CORRUPT = ("file-corrupt", "error", "文件已损坏，无法打开（{detail}）。请重新保存后报送。")
     FILE_UNSAFE = ("file-unsafe", "error", "文件内容不安全，已拒收（{detail}）。请用下发的表格重新填写。")
+    FORMAT_NOT_ELECTRONIC = ("format-not-electronic", "error", "这是{detail}，c315 无法从中读取填写的内容。请报送填好的 Excel（.xlsx）或 Word（.docx）原文件，不要打印后扫描、拍照或转成 PDF。")
+    FORMAT_OTHER_ARCHIVE = ("format-other-archive", "error", "这是 {detail} 压缩包，c315 只能打开 .zip 压缩包。请直接报送其中的 Excel/Word 文件，或改用 .zip 格式压缩后报送。")
+    ZIP_EMPTY = ("zip-empty", "error", "压缩包里没有任何文件。请把填好的 Excel/Word 文件放进压缩包，或直接报送这些文件。")
+    ZIP_TOO_DEEP = ("zip-too-deep", "error", "压缩包「{value}」套在两层压缩包里，c315 只打开一层嵌套。请直接报送其中的 Excel/Word 文件。")
     NOT_A_FORM = ("not-a-form", "error", "文件里找不到附件1（值班表）或附件2（统计表）的标题和表头，不是本次活动的报表。")
     # --- identity ---
     WRONG_CAMPAIGN = ("wrong-campaign", "error", "这是另一次活动（{detail}）的报表，不属于本次活动。")
@@ -55,8 +59,13 @@ class Code(StrEnum):
     UNIT_MISSING = ("unit-missing", "error", "没有填写填报部门，也没有表格标识，无法确定是哪个部门的报表。")
     UNIT_MISMATCH = ("unit-mismatch", "error", "表格是发给「{detail}」的，但填报部门写的是「{value}」。请确认是哪个部门的报表。")
     ATTACHMENT_MISMATCH = ("attachment-mismatch", "error", "表格标识是{detail}，但表内标题和表头是另一张表。")
+    ATTACHMENT_REPEATED = ("attachment-repeated", "error", "文件里有两张{detail}：「{value}」和「{other}」，填写的内容不同，无法确定以哪张为准。请只保留一张后重新报送。")
+    ATTACHMENT_COPY = ("attachment-copy", "warning", "「{value}」和「{other}」是同一张{detail}，内容完全相同，只计一次。")
     ATTACHMENT_NOT_OWED = ("attachment-not-owed", "warning", "本次活动不要求该部门报送{detail}，已收存但不计入汇总。")
     ATTACHMENT_NOT_COLLECTED = ("attachment-not-collected", "error", "本次活动只收{detail}。这份文件已存档，不计入汇总，无需重报。")
+    # --- content the form has no place for ---
+    COLUMN_ADDED = ("column-added", "warning", "表格多了一列「{value}」，其中填写的内容（如「{detail}」）没有计入。如需说明，请写在备注栏。")
+    CONTENT_OUTSIDE_FORM = ("content-outside-form", "warning", "表格以外填写了「{value}」，这些内容没有计入。如需说明，请写在表内的备注栏。")
     # --- 附件2 ---
     STATS_EMPTY = ("stats-empty", "error", "统计表一个数量也没有填写。没有开展的项目请填 0。")
     QUANTITY_EMPTY = ("quantity-empty", "warning", "数量未填写，按「未报告」处理（不计为 0）。没有开展请填 0。")
@@ -75,6 +84,8 @@ class Code(StrEnum):
     ITEM_ADDED_EMPTY = ("item-added-empty", "warning", "多出一个空行「{value}」，已忽略。")
     ITEM_MISSING = ("item-missing", "error", "缺少项目「{value}」这一行（被删除了？）。请用下发的表格填写。")
     ITEM_REORDERED = ("item-reordered", "warning", "项目「{value}」的位置被移动了，已按项目名称读取。")
+    FIGURE_IN_REMARK = ("figure-in-remark", "warning", "备注里填了数字「{value}」，而这一行的数量是空的：这个数字是否应填在数量栏？未计入，请核对。")
+    FIGURE_IN_UNIT = ("figure-in-unit", "warning", "单位栏填了数字「{value}」，而这一行的数量是空的：这个数字是否应填在数量栏？未计入，请核对。")
     UNIT_LABEL_CHANGED = ("unit-label-changed", "warning", "「{detail}」的单位被改成了「{value}」，按下发表格的单位汇总。")
     # --- 附件1 ---
     ROSTER_EMPTY = ("roster-empty", "error", "值班表没有填写任何值班人员。")
@@ -88,6 +99,7 @@ class Code(StrEnum):
     PHONE_NORMALISED = ("phone-normalised", "warning", "电话「{value}」已读作 {detail}。")
     PHONE_MISSING = ("phone-missing", "error", "没有填写任何电话，值守人员须保持联系畅通。")
     PHONE_IN_WRONG_COLUMN = ("phone-in-wrong-column", "warning", "「{value}」是{detail}，填在了另一列，已按{detail}读取。")
+    PHONE_IN_POSITION = ("phone-in-position", "warning", "职务栏填的是电话号码「{value}」：是否应填在电话栏？未当作电话读取，请核对。")
     SAME_AS_ABOVE = ("same-as-above", "warning", "「同上」已按上一行读作 {detail}。")
     SAME_AS_ABOVE_FIRST = ("same-as-above-first", "error", "第一行不能填「同上」。")
     PERSON_REPEATED = ("person-repeated", "warning", "「{value}」在值班表中出现了两次。")

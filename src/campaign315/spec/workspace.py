@@ -6,6 +6,9 @@ Tianjin city roll-up its district summaries go up to (``data/campaigns/tianjin-2
 A workspace works on its own ``campaign.toml`` if it has one, else on the default; ``--campaign
 ID`` (``C315_CAMPAIGN``) picks another — the workspace's own, one in its ``campaigns/`` folder, or a
 shipped one — so one shared store can be worked campaign by campaign from any workspace.
+
+Which files a workspace uses is known without reading them: the campaign (and pydantic) is loaded
+only when asked for, so ``c315 --version`` and shell completion's start stay light.
 """
 
 from __future__ import annotations
@@ -14,10 +17,13 @@ import os
 import shutil
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from campaign315.common.errors import UsageError, WouldOverwrite
-from campaign315.common.files import shipped
-from campaign315.spec.campaign import CAMPAIGN_FILE, STORE_DIR, Campaign, load_campaign
+from campaign315.common.files import CAMPAIGN_FILE, STORE_DIR, shipped
+
+if TYPE_CHECKING:
+    from campaign315.spec.campaign import Campaign
 
 CAMPAIGNS_DIR = "campaigns"
 """Where more campaign files are kept: beside the shipped default, and in a workspace."""
@@ -29,6 +35,8 @@ def shipped_campaigns() -> dict[str, Path]:
     >>> list(shipped_campaigns())
     ['heping-2020-315', 'tianjin-2020-315']
     """
+    from campaign315.spec.campaign import load_campaign
+
     files = [shipped("data") / CAMPAIGN_FILE, *sorted((shipped("data") / CAMPAIGNS_DIR).glob("*.toml"))]
     return {load_campaign(path).id: path for path in files}
 
@@ -43,9 +51,13 @@ class Workspace:
         self.campaign_id = campaign_id or os.environ.get("C315_CAMPAIGN") or None
 
     @property
+    def has_own_campaign(self) -> bool:
+        """Did ``c315 init`` (or the office) put a ``campaign.toml`` here?"""
+        return (self.root / CAMPAIGN_FILE).is_file()
+
+    @property
     def campaign_file(self) -> Path:
-        own = self.root / CAMPAIGN_FILE
-        return own if own.is_file() else shipped("data") / CAMPAIGN_FILE
+        return self.root / CAMPAIGN_FILE if self.has_own_campaign else shipped("data") / CAMPAIGN_FILE
 
     @property
     def templates_dir(self) -> Path:
@@ -59,6 +71,8 @@ class Workspace:
     @cached_property
     def campaign(self) -> Campaign:
         """The campaign this workspace works on (see the module's docstring for the choice)."""
+        from campaign315.spec.campaign import load_campaign
+
         own = load_campaign(self.campaign_file)
         if self.campaign_id is None or own.id == self.campaign_id:
             return own

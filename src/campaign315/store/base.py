@@ -32,10 +32,12 @@ class Store(ABC):
     program, a store from a newer c315) are raised as :class:`~campaign315.common.errors.StoreProblem`
     with a message for the collector."""
 
-    SCHEMA_VERSION = 3
+    SCHEMA_VERSION = 4
     """1: the first release (locations as text); 2: locations as columns; 3: a file is unique per
-    campaign (several campaigns share one store) and the archive may live in the database. The
-    migrations (``store/migrations``, Alembic revisions ``0002``, ``0003``) build and upgrade it."""
+    campaign (several campaigns share one store) and the archive may live in the database; 4:
+    several returns per file (a return's ``place`` in its file; one SHA-256 may have several per
+    campaign). The migrations (``store/migrations``, Alembic revisions ``0002``–``0004``) build
+    and upgrade it."""
 
     archive: Archive
 
@@ -53,9 +55,16 @@ class Store(ABC):
         """Was the identical file recorded before for ``campaign`` (None: for any campaign)?"""
 
     @abstractmethod
+    def record_returns(self, returns: Sequence[NewReturn]) -> list[int] | None:
+        """Record the returns read from one file (all with its SHA-256) and everything read from
+        them, all or nothing; their ids, or None when the same file was recorded already (by this
+        run or a concurrent one)."""
+
     def record(self, new: NewReturn) -> int | None:
-        """Record one return and everything read from it, all or nothing; its id, or None when the
-        same file was recorded already for its campaign (by this run or a concurrent one)."""
+        """Record a file holding one return; its id, or None when the same file was recorded
+        already for its campaign (by this run or a concurrent one)."""
+        ids = self.record_returns([new])
+        return ids[0] if ids else None
 
     def record_many(self, batch: Sequence[NewReturn]) -> list[int | None]:
         """Record several returns in one transaction where the backend can (all or none of them);

@@ -28,6 +28,11 @@ class CopyResult:
     present: int = 0
     missing: list[StoredReturn] = field(default_factory=list)
 
+    def as_json(self, target: str) -> dict:
+        """``c315 store copy --json`` (README documents the keys)."""
+        return {"to": target, "copied": self.copied, "present": self.present,
+                "missing": [{"campaign": r.campaign, "filename": r.filename, "sha256": r.sha256} for r in self.missing]}
+
     def describe(self) -> str:
         text = f"新复制 {self.copied} 份报表，已有（跳过）{self.present} 份"
         if self.missing:
@@ -41,9 +46,11 @@ def copy_store(source: Store, target: Store, advance: Callable[[StoredReturn], N
     result = CopyResult()
     for campaign in source.campaigns():
         kept = source.returns(campaign)
+        # asked once per file before any is copied: a file's several returns may fall in two chunks
+        known = {sha256 for sha256 in {r.sha256 for r in kept} if target.knows(sha256, campaign)}
         for start in range(0, len(kept), CHUNK):
             chunk = kept[start:start + CHUNK]
-            wanted = [r for r in chunk if not target.knows(r.sha256, campaign)]
+            wanted = [r for r in chunk if r.sha256 not in known]
             result.present += len(chunk) - len(wanted)
             ids = [r.id for r in wanted]
             lines, entries = source.stats_lines(ids), source.roster_entries(ids)

@@ -1,4 +1,4 @@
-"""What the store keeps of each received file, as the rest of c315 sees it."""
+"""What the store keeps of each return — each form found in a received file — as the rest of c315 sees it."""
 
 from __future__ import annotations
 
@@ -23,11 +23,15 @@ class _Received:
     attachment: str | None
     outcome: str
     received_at: dt.datetime
+    place: str = ""
+    """Where in the file the return's form is, as a person reads it (a sheet's name, ``表2`` in a
+    document); "" for a file that holds none, and for returns stored before a file could hold
+    several. One file gives one return per form it holds."""
 
 
 @dataclass(kw_only=True)
 class StoredReturn(_Received):
-    """One received file as the store keeps it (problems loaded on demand)."""
+    """One return as the store keeps it (problems loaded on demand)."""
 
     id: int
     document_modified: str | None
@@ -42,7 +46,7 @@ class StoredReturn(_Received):
 
 @dataclass(kw_only=True)
 class NewReturn(_Received):
-    """What ingest hands the store for one file."""
+    """What ingest hands the store for one return (one form of a file)."""
 
     document_modified: dt.datetime | None
     problems: list[Problem]

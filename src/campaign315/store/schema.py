@@ -2,8 +2,9 @@
 ``migrations/versions/`` build it step by step (``c315 store migrate``); this module is what the
 queries in :mod:`.sql` are written against, and it must match the newest migration (a test checks).
 
-A return is recorded once per campaign (the file's SHA-256 is unique within a campaign, so two
-c315 processes that ingest the same file at once record it once); rows are only ever inserted,
+A return is one form found in a received file (a workbook holding both forms gives two returns,
+told apart by ``place``); a file's returns are recorded once per campaign (SHA-256 and place are
+unique within a campaign, so two c315 processes that ingest the same file at once record it once); rows are only ever inserted,
 never updated, so nothing can be lost to a concurrent update. ``archive_files`` keeps the exact
 bytes of every file for a shared store (PostgreSQL); a workspace's SQLite store keeps them as
 files beside the database instead and leaves the table empty.
@@ -26,7 +27,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
-SCHEMA_REVISION = "0003"
+SCHEMA_REVISION = "0004"
 """The Alembic revision this code reads and writes (``Store.SCHEMA_VERSION`` as a revision id)."""
 
 metadata = MetaData()
@@ -36,6 +37,7 @@ returns = Table(
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("campaign", Text, nullable=False),
     Column("sha256", String(64), nullable=False),
+    Column("place", Text, nullable=False, server_default=""),
     Column("filename", Text, nullable=False),
     Column("source_path", Text, nullable=False),
     Column("archive_key", Text, nullable=False),
@@ -51,7 +53,7 @@ returns = Table(
     Column("errors", Integer, nullable=False),
     Column("warnings", Integer, nullable=False),
     Column("ingested_at", Text, nullable=False),
-    UniqueConstraint("campaign", "sha256", name="returns_campaign_sha256_key"),
+    UniqueConstraint("campaign", "sha256", "place", name="returns_campaign_sha256_place_key"),
     Index("returns_by_unit", "campaign", "unit", "attachment", "received_ts"),
 )
 

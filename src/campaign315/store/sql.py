@@ -38,6 +38,10 @@ from campaign315.store.schema import (
 
 T = TypeVar("T")
 
+
+class _RecordedAlready(Exception):
+    """A file's returns met one already recorded: the transaction is rolled back whole."""
+
 RETRIES = 8
 """How many times a write transaction is tried when the database could not serialise it."""
 
@@ -195,6 +199,30 @@ class SQLStore(Store):
     def record(self, new: NewReturn) -> int | None:
         return self.record_many([new])[0]
 
+    def record_returns(self, found: Sequence[NewReturn]) -> list[int] | None:
+        """Record the returns read from one file in one transaction, all or nothing: their ids, or
+        None when the file was recorded already for its campaign (nothing of it is written)."""
+        now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+        rows = [_return_row(new, now) for new in found]
+
+        def work(conn: Connection) -> list[int]:
+            ids: list[int] = []
+            for new, row in zip(found, rows, strict=True):
+                return_id = self._insert_return(conn, row)
+                if return_id is None:
+                    raise _RecordedAlready
+                ids.append(return_id)
+                self._insert_children(return_id, new.problems, *_form_rows(new))
+            faults.reached("in-transaction")
+            return ids
+
+        try:
+            ids = self._write_records(work)
+        except _RecordedAlready:
+            return None
+        faults.reached("return-recorded")
+        return ids
+
     def record_many(self, batch: Sequence[NewReturn]) -> list[int | None]:
         """Record several returns in one transaction (all or none of them): each one's id, or
         None where the same file was recorded already for its campaign."""
@@ -234,12 +262,12 @@ class SQLStore(Store):
         return self._write_records(work)
 
     def _insert_return(self, conn: Connection, row: dict) -> int | None:
-        """Insert one return row; None when (campaign, sha256) is there already — a concurrent
+        """Insert one return row; None when (campaign, sha256, place) is there already — a concurrent
         insert of the same file waits for the other transaction and then does nothing."""
         if self._insert_statement is None:
             self._insert_statement = (self._dialect_insert(returns).values({c.name: bindparam(c.name) for c in returns.c
                                                                              if c.name != "id"})
-                                      .on_conflict_do_nothing(index_elements=["campaign", "sha256"]).returning(returns.c.id))
+                                      .on_conflict_do_nothing(index_elements=["campaign", "sha256", "place"]).returning(returns.c.id))
         found = self._driver(self._insert_statement, row).fetchone()
         return found[0] if found else None
 
@@ -375,7 +403,7 @@ def _return_row(new: NewReturn, now: str) -> dict:
     form = new.form
     errors = sum(p.is_error for p in new.problems)
     return {
-        "campaign": new.campaign, "sha256": new.sha256, "filename": new.filename, "source_path": new.source_path,
+        "campaign": new.campaign, "sha256": new.sha256, "place": new.place, "filename": new.filename, "source_path": new.source_path,
         "archive_key": new.archive_key, "unit": new.unit, "attachment": new.attachment, "outcome": new.outcome,
         "received_at": new.received_at.isoformat(), "received_ts": new.received_at.timestamp(),
         "document_modified": new.document_modified.isoformat() if new.document_modified else None,

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import sqlite3
 from pathlib import Path
 
@@ -31,6 +32,8 @@ from campaign315.store.sql import SQLStore
 DATABASE = "c315.sqlite"
 LOCK_WAIT = "C315_LOCK_WAIT"
 """Seconds to wait for a database another process holds (default 60)."""
+FULL_BELOW = 1 << 20
+"""Free bytes below which an I/O error of the database is taken for a full disk."""
 
 
 class SQLiteStore(SQLStore):
@@ -104,6 +107,9 @@ class SQLiteStore(SQLStore):
                                 _upgrade_from_first_release(self.conn)
                             stamp = "0002"
                         run_migrations(self.conn, stamp=stamp)
+                        if self.conn.exec_driver_sql("PRAGMA foreign_key_check").fetchone() is not None:
+                            raise StoreProblem(f"数据库 {self.path} 升级时发现记录对不上，已放弃升级，数据库未改动。"
+                                               "请运行 c315 verify 检查。")
                         self.conn.exec_driver_sql(f"PRAGMA user_version = {self.SCHEMA_VERSION}")
             finally:
                 raw.execute("PRAGMA foreign_keys=ON")
@@ -120,7 +126,7 @@ class SQLiteStore(SQLStore):
 
     def _failure(self, exc: DBAPIError) -> StoreProblem:
         text = str(exc.orig)
-        return self._said(text) or StoreProblem(
+        return self._said(text, getattr(exc.orig, "sqlite_errorname", "")) or StoreProblem(
             f"数据库 {self.path} 无法使用（{text}）。收到的原件都在存档里，没有丢失。"
             f"请运行 c315 verify 检查；如数据库已损坏，请用备份恢复。")
 
@@ -130,10 +136,10 @@ class SQLiteStore(SQLStore):
     def _os_failure(self, exc: OSError) -> StoreProblem | None:
         return os_failure(exc, f"工作目录的数据文件夹 {self.directory}")
 
-    def _said(self, text: str) -> StoreProblem | None:
+    def _said(self, text: str, name: str = "") -> StoreProblem | None:
         database = self.path
         text = text.lower()
-        if "full" in text:
+        if "full" in text or (name.startswith("SQLITE_IOERR") and self._disk_full()):
             return StoreProblem(f"磁盘已满，无法写入数据库 {database}。{NOTHING_LOST}。请腾出磁盘空间后{RERUN}。")
         if "locked" in text or "busy" in text:
             return StoreProblem(
@@ -144,6 +150,14 @@ class SQLiteStore(SQLStore):
                 f"没有权限写入数据库 {database}（文件夹只读或属于其他用户）。{NOTHING_LOST}。"
                 f"请换一个可写的工作目录（--workspace），或请管理员开放写权限后{RERUN}。")
         return None
+
+    def _disk_full(self) -> bool:
+        """Is the disk under the store (nearly) full? SQLite says "disk I/O error", not "full",
+        when it cannot grow its shared-memory file (``-shm``) on a full disk."""
+        try:
+            return shutil.disk_usage(self.directory).free < FULL_BELOW
+        except OSError:
+            return False
 
 
 # --- the previous release's store ------------------------------------------------------------------
@@ -212,3 +226,4 @@ def _upgrade_from_first_release(conn: Connection) -> None:
                     for rid, key, quantity, remark, label, cell in lines])
     db.execute("DROP TABLE problems_v1")
     db.execute("DROP TABLE stats_lines_v1")
+

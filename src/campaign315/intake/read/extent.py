@@ -251,3 +251,75 @@ def _workbook_stream(data: bytes) -> bytes | None:
     minifat = list(words(b"".join(sector(i) for i in chain(minifat_start, fat, sectors))))
     blocks = chain(start, minifat, len(mini_stream) // 64)
     return b"".join(mini_stream[i * 64 : (i + 1) * 64] for i in blocks)[:length]
+
+
+# --- .xlsb (BIFF12 records inside the zip) ----------------------------------------------------
+
+_BRT_ROW, _BRT_BEGIN_SHEET, _BRT_BEGIN_SST, _BRT_END_SHEET_DATA = 0x0000, 0x0081, 0x009F, 0x0092
+_BRT_VALUE_CELLS = frozenset(range(0x0002, 0x000C))  # a blank cell (0x0001) calamine leaves out
+_BRT_FORMULA_CELLS = frozenset(range(0x0008, 0x000C))
+_MAX_RECORDS = 1_000_000
+
+
+def xlsb_records(data: bytes, where: str):
+    """(type, body) of each BIFF12 record: a type of one or two 7-bit bytes, a size of up to
+    four. A part of more records than any form has is refused before they are all walked."""
+    position, end, count = 0, len(data), 0
+    while position < end:
+        count += 1
+        if count > _MAX_RECORDS:
+            raise Unreadable(Code.FILE_UNSAFE, f"{where}的记录数远超报表大小")
+        kind = data[position]
+        position += 1
+        if kind & 0x80 and position < end:
+            kind = (kind & 0x7F) | (data[position] & 0x7F) << 7
+            position += 1
+        size = shift = 0
+        for _ in range(4):
+            if position >= end:
+                return
+            byte = data[position]
+            position += 1
+            size |= (byte & 0x7F) << shift
+            shift += 7
+            if not byte & 0x80:
+                break
+        yield kind, data[position : position + size]
+        position += size
+
+
+def check_xlsb(zf: zipfile.ZipFile) -> dict[str, set[tuple[int, int]]]:
+    """Every worksheet part (a part whose first record begins a sheet, whatever it is named)
+    laid out as calamine will lay it, and the shared-strings count; returns, per worksheet part,
+    the (row, column) — from 1 — of each cell holding a formula (calamine shows only its value)."""
+    formulas: dict[str, set[tuple[int, int]]] = {}
+    for name in zf.namelist():
+        data = read_part(zf, name, check_doctype=False)
+        if not data or name.endswith((".xml", ".rels")):
+            continue
+        records = xlsb_records(data, f"部件 {name} ")
+        first = next(records, None)
+        if first is None:
+            continue
+        if first[0] == _BRT_BEGIN_SST and len(first[1]) >= 8:
+            (unique,) = struct.unpack_from("<I", first[1], 4)
+            if unique > MAX_CELLS:
+                raise Unreadable(Code.FILE_UNSAFE, f"部件 {name} 声明了 {unique} 个字符串，远超报表大小")
+        if first[0] != _BRT_BEGIN_SHEET:
+            continue
+        extent, row, found = _Extent(), 0, set()
+        for kind, body in records:
+            if kind == _BRT_ROW and len(body) >= 4:
+                (row,) = struct.unpack_from("<I", body)
+                if row > 0x100000:  # calamine stops reading the sheet there
+                    break
+            elif kind in _BRT_VALUE_CELLS and len(body) >= 4:
+                (column,) = struct.unpack_from("<I", body)
+                extent.add(row, column)
+                if kind in _BRT_FORMULA_CELLS:
+                    found.add((row + 1, column + 1))
+            elif kind == _BRT_END_SHEET_DATA:
+                break
+        extent.check(f"部件 {name} ")
+        formulas[name] = found
+    return formulas

@@ -8,6 +8,7 @@ outright (no Office part has one; entity bombs and external entities need one).
 from __future__ import annotations
 
 import io
+import re
 import zipfile
 
 from campaign315.intake.read.cells import Package
@@ -36,24 +37,28 @@ def read_package(data: bytes, name: str = "") -> Package:
     if data.startswith(_OLE_MAGIC):
         return _read_ole(data, name)
     if not data.startswith(b"PK"):
-        raise Unreadable(Code.FORMAT_UNKNOWN, _describe_non_office(data, name))
-    try:
-        zf = zipfile.ZipFile(io.BytesIO(data))
-        names = set(zf.namelist())
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError) as exc:  # "zip file version 8.4"
-        raise Unreadable(Code.FILE_CORRUPT, f"不是完整的压缩包：{exc}") from None
+        raise Unreadable(*not_office(data))
+    zf = open_zip(data)
     _check_limits(zf)
+    zf, data = _canonical(zf, data)
+    names = set(zf.namelist())
     _check_package(names)
     if "xl/workbook.xml" in names:
         from campaign315.intake.read.xlsx import read_xlsx
 
         package = read_xlsx(data, zf)
+    elif "xl/workbook.bin" in names:
+        from campaign315.intake.read.xlsx import read_xlsb
+
+        package = read_xlsb(data, zf)
     elif "word/document.xml" in names:
         from campaign315.intake.read.docx import read_docx
 
         package = read_docx(zf)
     elif "mimetype" in names:
         mimetype = zf.read("mimetype")
+        if b"encryption-data" in (read_part(zf, "META-INF/manifest.xml") or b""):
+            raise Unreadable(Code.FORMAT_ENCRYPTED)  # an OpenDocument file saved with a password
         if b"spreadsheet" in mimetype:
             from campaign315.intake.read.extent import check_ods
             from campaign315.intake.read.xlsx import read_with_calamine
@@ -70,6 +75,77 @@ def read_package(data: bytes, name: str = "") -> Package:
     return package
 
 
+def open_zip(data: bytes) -> zipfile.ZipFile:
+    """The zip in ``data``; :class:`Unreadable` (``file-corrupt``) when it is not a whole one."""
+    try:
+        return zipfile.ZipFile(io.BytesIO(data))
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError) as exc:  # "zip file version 8.4"
+        raise Unreadable(Code.FILE_CORRUPT, f"不是完整的压缩包：{exc}") from None
+
+
+_MAIN_PARTS = {"xl/workbook.xml": "xl/", "xl/workbook.bin": "xl/", "word/document.xml": "word/"}
+_PACKAGE_LEVEL = ("[Content_Types].xml", "_rels/.rels", "docProps/", "customXml/", "mimetype", "META-INF/")
+_OFFICE_DOCUMENT = re.compile(
+    rb"""<(?:\w+:)?Relationship\b(?=[^>]*Type\s*=\s*["'][^"']*/officeDocument["'])[^>]*\bTarget\s*=\s*["']([^"']+)["']""")
+
+
+def _canonical(zf: zipfile.ZipFile, data: bytes) -> tuple[zipfile.ZipFile, bytes]:
+    """The package laid out where every reader looks (calamine included): entry names with ``/``
+    (a Chinese reporting system writes ``xl\\worksheets\\sheet1.xml``) and the main part —
+    named by ``_rels/.rels``, or found by its name — under ``xl/`` or ``word/`` (a minimal
+    exporter puts it at the zip's root). A package already laid out so is returned as it is;
+    another is rebuilt in memory, its sizes already checked."""
+    infos = zf.infolist()
+    renamed = {info.filename: info.filename.replace("\\", "/") for info in infos}
+    names = set(renamed.values())
+    main = _main_part(zf, renamed)
+    folder, home = "", ""
+    if main and main not in _MAIN_PARTS and main.rsplit("/", 1)[-1] in ("workbook.xml", "workbook.bin", "document.xml"):
+        folder = main.rsplit("/", 1)[0] + "/" if "/" in main else ""
+        home = "word/" if main.endswith("document.xml") else "xl/"
+        if any(name.startswith(home) for name in names if not name.startswith(folder or home)):
+            folder = home = ""  # parts of its own already there: not a layout to move
+    if not home and all(old == new for old, new in renamed.items()):
+        return zf, data
+
+    def moved(name: str) -> str:
+        if home and name.startswith(folder) and not name.startswith(_PACKAGE_LEVEL):
+            return home + name[len(folder):]
+        return name
+
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as rebuilt:
+        for info in infos:
+            name = renamed[info.filename]
+            if name.endswith("/"):
+                continue
+            body = read_part(zf, info.filename, check_doctype=False) or b""
+            if home and name == "_rels/.rels":
+                body = body.replace(f'"{main}"'.encode(), f'"{moved(main)}"'.encode()).replace(
+                    f'"/{main}"'.encode(), f'"/{moved(main)}"'.encode())
+            elif home and name == "[Content_Types].xml":
+                body = re.sub(rb'PartName="/([^"]+)"', lambda m: b'PartName="/' + moved(m[1].decode()).encode() + b'"', body)
+            rebuilt.writestr(moved(name), body)
+    data = out.getvalue()
+    return zipfile.ZipFile(io.BytesIO(data)), data
+
+
+def _main_part(zf: zipfile.ZipFile, renamed: dict[str, str]) -> str | None:
+    """The part ``_rels/.rels`` names as the office document; else the one workbook or document
+    part nearest the root."""
+    by_new = {new: old for old, new in renamed.items()}
+    if "_rels/.rels" in by_new:
+        rels = read_part(zf, by_new["_rels/.rels"]) or b""
+        found = _OFFICE_DOCUMENT.search(rels)
+        if found:
+            target = found[1].decode("utf-8", "replace").replace("\\", "/").lstrip("/")
+            if target in by_new:
+                return target
+    candidates = sorted((name.count("/"), name) for name in by_new
+                        if name.rsplit("/", 1)[-1] in ("workbook.xml", "workbook.bin", "document.xml"))
+    return candidates[0][1] if candidates else None
+
+
 def office_format(data: bytes) -> str | None:
     """``xlsx`` or ``docx`` by what the zip holds (the rule :func:`read_package` reads by),
     whatever the file is called; None for anything else."""
@@ -84,11 +160,7 @@ def office_format(data: bytes) -> str | None:
 def check_xml_parts(data: bytes) -> None:
     """Every XML part of a zip package passes the checks the reader applies (size, DOCTYPE), the
     ones the reader skipped included — before another library (openpyxl, python-docx) opens it."""
-    try:
-        zf = zipfile.ZipFile(io.BytesIO(data))
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError) as exc:
-        raise Unreadable(Code.FILE_CORRUPT, f"不是完整的压缩包：{exc}") from None
-    with zf:
+    with open_zip(data) as zf:
         _check_limits(zf)
         for name in zf.namelist():
             if name.endswith((".xml", ".rels")):
@@ -111,21 +183,42 @@ def _read_ole(data: bytes, name: str) -> Package:
     raise Unreadable(Code.FORMAT_LEGACY, kind)
 
 
-def _describe_non_office(data: bytes, name: str) -> str:
-    head = data[:8]
-    if head.startswith(b"%PDF"):
-        return "PDF 文件"
-    if head.startswith((b"\x89PNG", b"\xff\xd8\xff", b"GIF8")):
-        return "图片"
+_NOT_ELECTRONIC = (  # what a scanned or photographed form, or a PDF export, arrives as
+    (b"%PDF", "PDF 文件"),
+    (b"\xff\xd8\xff", "照片或扫描图片（JPEG）"),
+    (b"\x89PNG", "图片（PNG）"),
+    (b"GIF8", "图片（GIF）"),
+    (b"II*\x00", "扫描图片（TIFF）"),
+    (b"MM\x00*", "扫描图片（TIFF）"),
+    (b"BM", "图片（BMP）"),
+)
+_HEIF_BRANDS = (b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"mif1", b"msf1", b"avif")
+_OTHER_ARCHIVES = ((b"Rar!\x1a\x07", "RAR"), (b"7z\xbc\xaf\x27\x1c", "7z"), (b"\x1f\x8b", "gzip"))
+
+
+def not_office(data: bytes) -> tuple[Code, str]:
+    """What a file that is neither a zip nor a compound file is, as the code and detail of its
+    rejection: a PDF or photo of the form, another kind of archive, or something else."""
+    head = data[:16]
+    for magic, kind in _NOT_ELECTRONIC:
+        if head.startswith(magic):
+            return Code.FORMAT_NOT_ELECTRONIC, kind
+    if head[4:8] == b"ftyp" and head[8:12] in _HEIF_BRANDS:
+        return Code.FORMAT_NOT_ELECTRONIC, "手机照片（HEIC）"
+    if head.startswith(b"RIFF") and head[8:12] == b"WEBP":
+        return Code.FORMAT_NOT_ELECTRONIC, "图片（WebP）"
+    for magic, kind in _OTHER_ARCHIVES:
+        if head.startswith(magic):
+            return Code.FORMAT_OTHER_ARCHIVE, kind
     if head.startswith((b"{\\rtf",)):
-        return "RTF 文档"
+        return Code.FORMAT_UNKNOWN, "RTF 文档"
     if head.lstrip().startswith((b"<html", b"<!DOCTYPE", b"<?xml", b"<HTML")):
-        return "网页或 XML 文件"
+        return Code.FORMAT_UNKNOWN, "网页或 XML 文件"
     try:
         data[:4096].decode("utf-8")
-        return "纯文本文件"
+        return Code.FORMAT_UNKNOWN, "纯文本文件"
     except UnicodeDecodeError:
-        return "无法识别的文件类型"
+        return Code.FORMAT_UNKNOWN, "无法识别的文件类型"
 
 
 def _check_limits(zf: zipfile.ZipFile) -> None:

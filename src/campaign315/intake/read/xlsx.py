@@ -38,6 +38,45 @@ def read_xlsx(data: bytes, zf: zipfile.ZipFile) -> Package:
     return package
 
 
+def read_xlsb(data: bytes, zf: zipfile.ZipFile) -> Package:
+    """An Excel binary workbook (.xlsb, a format Excel saves): its grid checked record by record
+    first, then its values through calamine; cells holding a formula are marked as such (their
+    formula text is not kept in a form c315 reads, so it is shown as ``=(公式)``)."""
+    import struct
+
+    from campaign315.intake.read.extent import check_xlsb, xlsb_records
+
+    formulas = check_xlsb(zf)
+    package = read_with_calamine(data, "xlsb")
+    if not any(formulas.values()):
+        return package
+    targets = {}
+    rels = read_part(zf, "xl/_rels/workbook.bin.rels")
+    if rels:
+        for rel in parse_xml(rels, "xl/_rels/workbook.bin.rels").iter(f"{_PKG_REL}Relationship"):
+            target = rel.get("Target", "")
+            targets[rel.get("Id")] = target.lstrip("/") if target.startswith("/") else "xl/" + target
+    by_sheet: dict[str, dict[tuple[int, int], str]] = {}
+    for kind, body in xlsb_records(read_part(zf, "xl/workbook.bin", check_doctype=False) or b"", "xl/workbook.bin "):
+        if kind != 0x009C or len(body) < 12:  # BrtBundleSh: state, tab id, relationship id, name
+            continue
+        (length,) = struct.unpack_from("<I", body, 8)
+        if length == 0xFFFFFFFF or 12 + 2 * length + 4 > len(body):
+            continue
+        relationship = body[12 : 12 + 2 * length].decode("utf-16-le", "replace")
+        (name_length,) = struct.unpack_from("<I", body, 12 + 2 * length)
+        start = 16 + 2 * length
+        name = body[start : start + 2 * name_length].decode("utf-16-le", "replace")
+        found = formulas.get(targets.get(relationship, ""), set())
+        by_sheet[name] = dict.fromkeys(found, "=(公式)")
+    for sheet in package.sheets:
+        found = by_sheet.get(sheet.name)
+        if found:
+            sheet.rows = [Row([_with_formula(cell, found) for cell in row.cells], row.start, number=row.number)
+                          for row in sheet.rows]
+    return package
+
+
 def read_with_calamine(data: bytes, fmt: str) -> Package:
     """Every sheet's values as rows of located cells; the hidden identity sheet as properties."""
     from python_calamine import CalamineWorkbook

@@ -35,9 +35,10 @@ class Unreadable(Exception):
         self.code, self.detail = code, detail
 
 
-def read_part(zf: zipfile.ZipFile, name: str) -> bytes | None:
+def read_part(zf: zipfile.ZipFile, name: str, check_doctype: bool = True) -> bytes | None:
     """A part's bytes, read with a hard cap (the central directory may lie about sizes); None if
-    absent. A part carrying a DOCTYPE is refused."""
+    absent. A part carrying a DOCTYPE is refused (unless ``check_doctype`` is False: a part only
+    copied, whose reader checks it later)."""
     try:
         with zf.open(name) as handle:
             data = handle.read(MAX_XML_PART_BYTES + 1)
@@ -47,7 +48,7 @@ def read_part(zf: zipfile.ZipFile, name: str) -> bytes | None:
         raise Unreadable(Code.FILE_CORRUPT, f"部件 {name} 无法解压：{exc}") from None
     if len(data) > MAX_XML_PART_BYTES:
         raise Unreadable(Code.FILE_UNSAFE, f"部件 {name} 解压后超过上限")
-    if b"<!DOCTYPE" in data[:4096] or b"<!ENTITY" in data[:65536]:
+    if check_doctype and (b"<!DOCTYPE" in data[:4096] or b"<!ENTITY" in data[:65536]):
         raise Unreadable(Code.FILE_UNSAFE, f"部件 {name} 含有 DOCTYPE/实体声明")
     return data
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from campaign315.common.text import squash
-from campaign315.intake.read.cells import Package
-from campaign315.intake.read.locate import Located, locate
+from campaign315.intake.read.cells import Cell, Package
+from campaign315.intake.read.locate import Located, locate_all
 from campaign315.intake.validate.values import (
     is_same_as_above,
     read_duty_date,
@@ -31,12 +31,14 @@ from campaign315.spec.campaign import (
 )
 from campaign315.spec.forms import (
     FORM_SCHEMA_VERSION,
+    UNIT_FIELD_LABEL,
     ActivityStats,
     DutyRoster,
     FilledForm,
     Identity,
     RosterEntry,
     StatsLine,
+    instruction,
 )
 from campaign315.spec.location import Location
 from campaign315.spec.problems import Code, Problem, has_errors, problem
@@ -44,65 +46,121 @@ from campaign315.spec.problems import Code, Problem, has_errors, problem
 
 @dataclass
 class Examination:
-    """What one file turned out to be."""
+    """What one form found in a file turned out to be (or, when the file holds none, the file)."""
 
     attachment: AttachmentKey | None = None
     unit: Unit | None = None
     form: FilledForm | None = None
     problems: list[Problem] = field(default_factory=list)
+    place: Location | None = None
+    """Where the form is in its file: its sheet, or its table (``表2``) in a document."""
 
     @property
     def accepted(self) -> bool:
         return self.form is not None and not has_errors(self.problems)
 
 
-def examine(package: Package, campaign: Campaign) -> Examination:
-    """Identify and validate one read file."""
-    result = Examination()
-    identity = Identity.from_properties(package.properties)
-    where = Location.sheet(package.sheets[0].name if package.sheets else "")
-    trusted = identity if identity and identity.campaign == campaign.id else None
-    if identity and not trusted:
-        result.problems.append(problem(Code.WRONG_CAMPAIGN, where, identity.campaign, identity.campaign))
-    if trusted and trusted.schema_version > FORM_SCHEMA_VERSION:
-        result.problems.append(problem(Code.SCHEMA_NEWER, where, trusted.schema_version, f"第 {trusted.schema_version} 版"))
-    elif trusted and trusted.schema_version < FORM_SCHEMA_VERSION:
-        result.problems.append(problem(Code.SCHEMA_OLDER, where, trusted.schema_version, f"第 {trusted.schema_version} 版"))
+@dataclass
+class FileExamination:
+    """What one file turned out to hold: one :class:`Examination` per form found in it — each a
+    return of its own — or a single rejected one when it holds none; and the sheets or tables
+    that hold something but are no form (ignored, said in one line)."""
 
-    located = locate(package, campaign, trusted.attachment if trusted else None)
-    if located is None and trusted:
-        other = locate(package, campaign)
-        if other is not None:
-            label = campaign.spec(trusted.attachment).label
-            result.problems.append(problem(Code.ATTACHMENT_MISMATCH, where, "", f"{label}（{campaign.spec(trusted.attachment).title}）"))
-        located = other
-    if located is None:
-        result.problems.append(problem(Code.NOT_A_FORM, where))
-        return result
-    result.attachment = located.attachment
+    returns: list[Examination]
+    ignored: list[Location] = field(default_factory=list)
+
+
+def examine(package: Package, campaign: Campaign) -> FileExamination:
+    """Identify and validate every form of one read file."""
+    identity = Identity.from_properties(package.properties)
+    trusted = identity if identity and identity.campaign == campaign.id else None
+    forms, ignored = locate_all(package, campaign)
+    if not forms:
+        where = Location.sheet(package.sheets[0].name if package.sheets else "")
+        failed = Examination(problems=[*_file_problems(identity, trusted, where), problem(Code.NOT_A_FORM, where)])
+        return FileExamination([failed], ignored)
+    # The identity is a file's, made for one attachment: it speaks for the form of that attachment.
+    # A file holding only the other one was made for one form and filled with another.
+    mismatch = trusted is not None and all(located.attachment != trusted.attachment for located in forms)
+    exams = []
+    for located in forms:
+        problems = _file_problems(identity, trusted, located.place)
+        own = trusted if trusted and (mismatch or located.attachment == trusted.attachment) else None
+        if mismatch:
+            spec = campaign.spec(trusted.attachment)
+            problems.append(problem(Code.ATTACHMENT_MISMATCH, located.place, "", f"{spec.label}（{spec.title}）"))
+        exams.append(_examine_form(located, own, campaign, problems))
+    return FileExamination(_one_per_attachment(exams, campaign), ignored)
+
+
+def _file_problems(identity: Identity | None, trusted: Identity | None, where: Location) -> list[Problem]:
+    """What the file's identity says against every form in it."""
+    found = []
+    if identity and not trusted:
+        found.append(problem(Code.WRONG_CAMPAIGN, where, identity.campaign, identity.campaign))
+    if trusted and trusted.schema_version > FORM_SCHEMA_VERSION:
+        found.append(problem(Code.SCHEMA_NEWER, where, trusted.schema_version, f"第 {trusted.schema_version} 版"))
+    elif trusted and trusted.schema_version < FORM_SCHEMA_VERSION:
+        found.append(problem(Code.SCHEMA_OLDER, where, trusted.schema_version, f"第 {trusted.schema_version} 版"))
+    return found
+
+
+def _examine_form(located: Located, trusted: Identity | None, campaign: Campaign, problems: list[Problem]) -> Examination:
+    """One form: who sent it, its rows read against the campaign's definition, what lies outside it."""
+    result = Examination(attachment=located.attachment, problems=problems, place=located.place)
     if not campaign.units_owing(located.attachment):  # e.g. the city collects no duty roster
         collected = "、".join(f"{campaign.spec(k).label}（{campaign.spec(k).title}）"
-                             for k in ATTACHMENT_KEYS if campaign.units_owing(k))
+                              for k in ATTACHMENT_KEYS if campaign.units_owing(k))
         spec = campaign.spec(located.attachment)
-        result.problems.append(problem(Code.ATTACHMENT_NOT_COLLECTED, where, "",
+        result.problems.append(problem(Code.ATTACHMENT_NOT_COLLECTED, located.place, "",
                                        f"{collected}，不收{spec.label}（{spec.title}）"))
         return result
     result.unit = _identify_unit(located, trusted, campaign, result.problems)
     unit_name = result.unit.name if result.unit else (trusted.unit if trusted else "")
-    if result.unit and not result.unit.owes(located.attachment):
-        spec = campaign.spec(located.attachment)
-        result.problems.append(problem(Code.ATTACHMENT_NOT_OWED, _where(located), "", f"{spec.label}（{spec.title}）"))
-
     spec = campaign.spec(located.attachment)
+    if result.unit and not result.unit.owes(located.attachment):
+        result.problems.append(problem(Code.ATTACHMENT_NOT_OWED, _where(located), "", f"{spec.label}（{spec.title}）"))
     if located.attachment == "stats":
         result.form = read_stats(located, spec, unit_name, result.problems)
     else:
         result.form = read_roster(located, spec, campaign.staffing, result.unit, unit_name, result.problems)
+    result.problems.extend(outside_the_form(located, campaign))
     return result
 
 
+def _one_per_attachment(exams: list[Examination], campaign: Campaign) -> list[Examination]:
+    """The same attachment twice in one file: a copy identical to the first is read once (said);
+    copies that differ are each rejected, naming both places — nobody can tell which one counts."""
+    kept: list[Examination] = []
+    for exam in exams:
+        first = next((k for k in kept if k.attachment == exam.attachment), None)
+        if first is None:
+            kept.append(exam)
+            continue
+        spec = campaign.spec(exam.attachment)
+        what = f"{spec.label}（{spec.title}）"
+        here, there = str(first.place), str(exam.place)
+        if _content(first.form) == _content(exam.form):
+            first.problems.append(problem(Code.ATTACHMENT_COPY, exam.place, there, what, other=here))
+            continue
+        first.problems.append(problem(Code.ATTACHMENT_REPEATED, first.place, here, what, other=there))
+        exam.problems.append(problem(Code.ATTACHMENT_REPEATED, exam.place, there, what, other=here))
+        kept.append(exam)
+    return kept
+
+
+def _content(form: FilledForm | None) -> dict | None:
+    """What a form says, wherever in the file it sits (without the cells it was read from)."""
+    if form is None:
+        return None
+    data = form.model_dump()
+    for line in data.get("lines", ()):
+        line.pop("cell", None)
+    return data
+
+
 def _where(located: Located) -> Location:
-    return located.unit.location if located.unit else Location.sheet(located.sheet.name)
+    return located.unit.location if located.unit else located.place
 
 
 def _identify_unit(located: Located, identity: Identity | None, campaign: Campaign, problems: list[Problem]) -> Unit | None:
@@ -145,7 +203,7 @@ def read_stats(located: Located, spec: StatsSpec, unit_name: str, problems: list
     order = {item.key: n for n, item in enumerate(spec.items)}
     pending = {item.key for item in spec.items}
     lines: dict[str, StatsLine] = {}
-    item_locations: dict[str, str] = {}
+    item_locations: dict[str, Location] = {}
     body = [row for row in located.body if not all(c.is_empty for c in row.cells)]
     # Items whose label is somewhere in the body: a row in an expected item's place is that item
     # relabelled only when the item's own label is nowhere else (else a row was inserted).
@@ -178,9 +236,15 @@ def read_stats(located: Located, spec: StatsSpec, unit_name: str, problems: list
         if order[item.key] < last_index:
             problems.append(problem(Code.ITEM_REORDERED, label_cell.location, item.title))
         last_index = max(last_index, order[item.key])
-        typed_unit = row.cell(unit_col).text.strip()
+        unit_cell = row.cell(unit_col)
+        typed_unit = unit_cell.text.strip()
         if squash(typed_unit) != squash(item.unit):
-            problems.append(problem(Code.UNIT_LABEL_CHANGED, row.cell(unit_col).location, typed_unit, item.title))
+            if quantity_cell.is_empty and is_figure(unit_cell, item.unit):
+                problems.append(problem(Code.FIGURE_IN_UNIT, unit_cell.location, typed_unit))
+            else:
+                problems.append(problem(Code.UNIT_LABEL_CHANGED, unit_cell.location, typed_unit, item.title))
+        if quantity_cell.is_empty and is_figure(remark_cell, item.unit):
+            problems.append(problem(Code.FIGURE_IN_REMARK, remark_cell.location, remark_cell.text.strip()))
         quantity, found = read_quantity(quantity_cell, item.unit)
         if item.free and quantity_cell.is_empty and remark_cell.is_empty and (item.label or label_cell.is_empty):
             found = []  # a 其他 row left blank is the normal case, not an unreported figure
@@ -196,9 +260,9 @@ def read_stats(located: Located, spec: StatsSpec, unit_name: str, problems: list
             problems.append(problem(Code.OTHER_WITHOUT_REMARK, remark_cell.location, quantity))
         item_locations[item.key] = quantity_cell.location
     if lines and all(line.quantity is None for line in lines.values()):
-        problems.append(problem(Code.STATS_EMPTY, Location.sheet(located.sheet.name)))
+        problems.append(problem(Code.STATS_EMPTY, located.place))
     for key in sorted(pending, key=order.get):
-        problems.append(problem(Code.ITEM_MISSING, Location.sheet(located.sheet.name), spec.item(key).title))
+        problems.append(problem(Code.ITEM_MISSING, located.place, spec.item(key).title))
     for item in spec.items:
         line = lines.get(item.key)
         if item.participants_of and line and line.quantity:
@@ -220,7 +284,7 @@ def _free_item(spec: StatsSpec, category: str, label: str):
 def read_roster(located: Located, spec: RosterSpec, staffing: Staffing, unit: Unit | None, unit_name: str, problems: list[Problem]) -> DutyRoster:
     columns = [located.columns[squash(label)] for label in spec.columns]
     entries: list[RosterEntry] = []
-    seen: dict[str, str] = {}
+    seen: dict[str, Location] = {}
     for row in located.body:
         date_cell, name_cell, position_cell, landline_cell, mobile_cell = (row.cell(c) for c in columns)
         if all(c.is_empty for c in (name_cell, position_cell, landline_cell, mobile_cell)):
@@ -252,6 +316,8 @@ def read_roster(located: Located, spec: RosterSpec, staffing: Staffing, unit: Un
         position = read_text(position_cell)
         if not position:
             problems.append(problem(Code.POSITION_MISSING, position_cell.location))
+        elif read_phone(position_cell, "mobile")[0].kind:
+            problems.append(problem(Code.PHONE_IN_POSITION, position_cell.location, position))
         elif staffing.classify(position) == "unknown":
             problems.append(problem(Code.POSITION_UNKNOWN, position_cell.location, position))
         if name in seen:
@@ -259,11 +325,11 @@ def read_roster(located: Located, spec: RosterSpec, staffing: Staffing, unit: Un
         seen[name] = name_cell.location
         entries.append(RosterEntry(date=date or spec.duty_date, name=name, position=position, **phones))
     if not entries:
-        problems.append(problem(Code.ROSTER_EMPTY, Location.sheet(located.sheet.name)))
+        problems.append(problem(Code.ROSTER_EMPTY, located.place))
     elif unit is not None:
         shortfall = staffing.shortfall(unit, [entry.position for entry in entries])
         if shortfall:
-            problems.append(problem(Code.STAFFING_SHORT, Location.sheet(located.sheet.name), "", shortfall))
+            problems.append(problem(Code.STAFFING_SHORT, located.place, "", shortfall))
     filler, filler_phone = _footer(located, problems)
     return DutyRoster(unit=unit_name, entries=entries, filler=filler, filler_phone=filler_phone)
 
@@ -271,13 +337,72 @@ def read_roster(located: Located, spec: RosterSpec, staffing: Staffing, unit: Un
 # --- both -----------------------------------------------------------------------------------
 
 
+def is_figure(cell: Cell, unit_label: str) -> bool:
+    """Does the cell hold what reads as a count (``2``, ``３场``) — a figure that may have been
+    meant for 数量?"""
+    if cell.is_empty:
+        return False
+    quantity, found = read_quantity(cell, unit_label)
+    return quantity is not None and not has_errors(found)
+
+
+MAX_OUTSIDE = 20
+"""Cells outside a form named one by one; past this many, one more warning counts the rest."""
+
+
+def outside_the_form(located: Located, campaign: Campaign) -> list[Problem]:
+    """What was written where the form has no place for it — never counted, so always said: a
+    column added to the table (named by its header, with an example of what it holds), a cell of
+    the table's rows outside its columns with no header, and text anywhere around the table that
+    is not one of the form's own lines (title, 填报部门, footer, note, instruction)."""
+    spec = campaign.spec(located.attachment)
+    header = located.header_row
+    if header is None:
+        return []
+    claimed = set(located.columns.values())
+    if located.attachment == "stats":
+        claimed.add(located.columns[squash(spec.columns[0])] + 1)  # 项目 spans the category and item columns
+    found: list[Problem] = []
+    width = max((len(row.cells) for row in (header, *located.body)), default=0)
+    for column in sorted(set(range(width)) - claimed):
+        heading = header.cell(column)
+        filled = [row.cell(column) for row in located.body if not row.cell(column).is_empty]
+        if not heading.is_empty and filled:
+            found.append(problem(Code.COLUMN_ADDED, heading.location, heading.text.strip(), _short(filled[0].text)))
+        elif heading.is_empty:
+            found.extend(problem(Code.CONTENT_OUTSIDE_FORM, cell.location, _short(cell.text)) for cell in filled)
+    known = {squash(text) for text in (spec.label, spec.title, getattr(spec, "note", ""), instruction(campaign, spec.key))}
+    labels = [squash(text) for text in (UNIT_FIELD_LABEL, *spec.filler_labels)]
+    own = {cell.location for cell in (located.title, located.unit, *located.footer.values()) if cell is not None}
+    table = {id(row) for row in (header, *located.body)}
+    for index in located.span:
+        row = located.sheet.rows[index]
+        if id(row) in table or (row.table is not None and row.table != header.table):
+            continue  # the table itself, or another table (a table that is no form is said once, apart)
+        for cell in row.cells:
+            if (cell.is_empty or cell.location in own or cell.squashed.rstrip(":：") in known
+                    or any(label in cell.squashed for label in labels)):
+                continue
+            found.append(problem(Code.CONTENT_OUTSIDE_FORM, cell.location, _short(cell.text)))
+    if len(found) > MAX_OUTSIDE:
+        rest = len(found) - MAX_OUTSIDE
+        found = found[:MAX_OUTSIDE] + [problem(Code.CONTENT_OUTSIDE_FORM, found[MAX_OUTSIDE].location, f"……另有 {rest} 处")]
+    return found
+
+
+def _short(text: str, limit: int = 40) -> str:
+    text = text.strip()
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
+
 def _footer(located: Located, problems: list[Problem]) -> tuple[str, str]:
     filler_cell, phone_cell = located.footer.get("filler"), located.footer.get("filler_phone")
     filler = read_name(filler_cell) if filler_cell else ""
     if not filler:
-        problems.append(problem(Code.FILLER_MISSING, filler_cell.location if filler_cell else Location.sheet(located.sheet.name)))
+        problems.append(problem(Code.FILLER_MISSING, filler_cell.location if filler_cell else located.place))
     if phone_cell is None or phone_cell.is_empty:
-        problems.append(problem(Code.FILLER_PHONE_MISSING, phone_cell.location if phone_cell else Location.sheet(located.sheet.name)))
+        problems.append(problem(Code.FILLER_PHONE_MISSING, phone_cell.location if phone_cell else located.place))
         return filler, ""
     phone, found = read_phone(phone_cell, "mobile")
     if not phone.kind:

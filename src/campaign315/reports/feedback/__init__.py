@@ -51,9 +51,15 @@ CHASED: tuple[Status, ...] = ("missing", "rejected")
 class FeedbackResult:
     """What :func:`write_feedback` wrote, for whom."""
 
+    folder: Path | None = None
+    """Where it was written."""
+    units: list[Unit] = field(default_factory=list)
+    """Every unit something was written for, in the campaign's order."""
     marked: list[tuple[Unit, Path]] = field(default_factory=list)
     letters: list[tuple[Unit, Path]] = field(default_factory=list)
     reminders: list[tuple[Unit, AttachmentKey, Path]] = field(default_factory=list)
+    reminder_texts: dict[Path, str] = field(default_factory=dict)
+    """What each reminder says (short enough for SMS), by its file."""
     combined: Path | None = None
     unmarked: list[tuple[Unit, AttachmentKey, str]] = field(default_factory=list)
     """Returns with problems in cells whose file could not be marked, and why; the letter still
@@ -63,6 +69,29 @@ class FeedbackResult:
     def written(self) -> list[Path]:
         paths = [p for _, p in self.marked] + [p for _, p in self.letters] + [p for *_, p in self.reminders]
         return paths + ([self.combined] if self.combined else [])
+
+    def as_json(self) -> dict:
+        """``c315 feedback --json``: per unit, its letter, marked copies, reminders (with their text)
+        and the copies that could not be marked; then the combined 催报 list. Shape in README."""
+
+        def of(unit: Unit, pairs) -> list:
+            return [rest for who, *rest in pairs if who == unit]
+
+        return {
+            "folder": None if self.folder is None else str(self.folder),
+            "units": [
+                {
+                    "unit": unit.name,
+                    "letter": next((str(path) for (path,) in of(unit, self.letters)), None),
+                    "marked": [str(path) for (path,) in of(unit, self.marked)],
+                    "reminders": [{"attachment": attachment, "path": str(path), "text": self.reminder_texts.get(path, "")}
+                                  for attachment, path in of(unit, self.reminders)],
+                    "unmarked": [{"attachment": attachment, "reason": why} for attachment, why in of(unit, self.unmarked)],
+                }
+                for unit in self.units
+            ],
+            "chase_list": None if self.combined is None else str(self.combined),
+        }
 
     def describe(self) -> str:
         """The closing line: who got what."""
@@ -105,7 +134,7 @@ def write_feedback(
     out = Path(out)
     wanted = None if units is None else {unit.name for unit in units}
     rows = [s for s in standings(campaign, store.returns(campaign.id)) if wanted is None or s.unit.name in wanted]
-    result = FeedbackResult()
+    result = FeedbackResult(folder=out)
     chased: list[tuple[Standing, FormNotice]] = []
     for unit, unit_rows in groupby(rows, key=lambda s: s.unit):
         notices = []
@@ -119,7 +148,7 @@ def write_feedback(
                 notice = form_notice(campaign, standing, now, shown)
                 text = render_template(templates_dir, REMINDER_TEMPLATE, **template_context(campaign, unit, now), form=notice)
                 path = _path_in(out, unit.name, REMINDER_NAME.format(label=notice.label, unit=unit.name))
-                write_text(path, text)
+                result.reminder_texts[path] = write_text(path, text)
                 result.reminders.append((unit, standing.attachment, path))
                 chased.append((standing, notice))
         if notices:
@@ -127,6 +156,8 @@ def write_feedback(
             path = _path_in(out, unit.name, LETTER_NAME.format(unit=unit.name))
             write_text(path, text)
             result.letters.append((unit, path))
+        if notices or any(who == unit for who, *_ in result.reminders):
+            result.units.append(unit)
     if chased:
         result.combined = _path_in(out, CHASE_LIST)
         write_text(result.combined, chase_list(chased, now))
@@ -168,7 +199,7 @@ def _mark_copy(campaign: Campaign, store: Store, standing: Standing, shown: Stor
         # A file shaped in a way openpyxl or python-docx cannot take: the letter alone will do.
         result.unmarked.append((unit, standing.attachment, f"无法在文件中标注：{exc or type(exc).__name__}"))
         return ""
-    stem = Path(shown.filename).stem or campaign.spec(standing.attachment).label
+    stem = Path(shown.filename.rsplit("!", 1)[-1]).stem or campaign.spec(standing.attachment).label  # a zip's member by its own name
     name = safe_filename(f"{stem}{MARKED_TAG}.{fmt}")
     if name in used_names:
         name = safe_filename(f"{campaign.spec(standing.attachment).label}-{name}")

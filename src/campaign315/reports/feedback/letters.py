@@ -135,7 +135,9 @@ def chase_list(chased: list[tuple[Standing, FormNotice]], now: dt.datetime) -> s
     return "\n".join(lines)
 
 
-def write_text(path: Path, text: str) -> None:
-    """A letter or list as Notepad and WPS on an office PC read it (BOM, CRLF), written atomically."""
-    body = "\n".join(line.rstrip() for line in text.strip().splitlines()) + "\n"
-    write_atomically(path, body.replace("\n", NEWLINE).encode(TEXT_ENCODING))
+def write_text(path: Path, text: str) -> str:
+    """A letter or list as Notepad and WPS on an office PC read it (BOM, CRLF), written atomically;
+    returns the text as written (with plain newlines)."""
+    body = "\n".join(line.rstrip() for line in text.strip().splitlines())
+    write_atomically(path, (body + "\n").replace("\n", NEWLINE).encode(TEXT_ENCODING))
+    return body

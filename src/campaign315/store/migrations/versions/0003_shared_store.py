@@ -5,6 +5,9 @@ live in the database (``archive_files``, by SHA-256), for a server that every ma
 SQLite cannot change a table's constraints in place: ``returns`` is rebuilt (new table, rows
 copied, old one dropped, new one renamed — SQLite's documented procedure, run with foreign keys
 off by the caller), keeping every id, so problems, lines and entries still point at their return.
+A store written by a development build between the second release and this one (schema 3 before
+Alembic: a return's ``place``, unique per SHA-256 and place) keeps its places; ``0004`` then finds
+it done.
 
 Revision ID: 0003
 Revises: 0002
@@ -46,8 +49,14 @@ CREATE TABLE returns_new (
 
 def upgrade() -> None:
     if op.get_bind().dialect.name == "sqlite":
-        op.execute(SQLITE_RETURNS)
-        op.execute(f"INSERT INTO returns_new ({COLUMNS}) SELECT {COLUMNS} FROM returns")
+        columns, table = COLUMNS, SQLITE_RETURNS
+        if "place" in {row[1] for row in op.get_bind().exec_driver_sql("PRAGMA table_info(returns)")}:
+            columns += ", place"
+            table = table.replace("sha256 VARCHAR(64) NOT NULL,", "sha256 VARCHAR(64) NOT NULL,\n    place TEXT DEFAULT '' NOT NULL,")
+            table = table.replace("CONSTRAINT returns_campaign_sha256_key UNIQUE (campaign, sha256)",
+                                  "CONSTRAINT returns_campaign_sha256_place_key UNIQUE (campaign, sha256, place)")
+        op.execute(table)
+        op.execute(f"INSERT INTO returns_new ({columns}) SELECT {columns} FROM returns")
         op.execute("DROP TABLE returns")
         op.execute("ALTER TABLE returns_new RENAME TO returns")
         op.create_index("returns_by_unit", "returns", ["campaign", "unit", "attachment", "received_ts"])
