@@ -413,3 +413,38 @@ def test_the_city_campaign_is_shipped_with_its_sixteen_districts_collecting_only
     assert len(files) == 32 and all(name.startswith("附件2") for name in files)
     assert c315("init", "--campaign", "no-such-campaign", tmp_path / "x").exit_code == 2
     assert c315("status", "--campaign", "no-such-campaign", "--workspace", tmp_path).exit_code == 2
+
+
+def test_a_store_of_schema_3_before_alembic_keeps_its_places(tmp_path):
+    """A store written between the second release and the shared store (schema 3 without Alembic:
+    a return's ``place``, unique per SHA-256 and place) goes through the same migrations and keeps
+    every place — a file recorded as two returns stays two."""
+    workspace = _store_of_release(2, tmp_path / "ws")
+    database = workspace / ".c315" / "c315.sqlite"
+    with contextlib.closing(sqlite3.connect(database)) as db, db:
+        db.execute("PRAGMA foreign_keys=OFF")
+        columns = [row[1] for row in db.execute("PRAGMA table_info(returns)")]
+        db.execute("CREATE TABLE returns_v3 (id INTEGER PRIMARY KEY, campaign TEXT NOT NULL, sha256 TEXT NOT NULL,"
+                   " place TEXT NOT NULL DEFAULT '', filename TEXT NOT NULL, source_path TEXT NOT NULL,"
+                   " archive_key TEXT NOT NULL, unit TEXT, attachment TEXT, outcome TEXT NOT NULL,"
+                   " received_at TEXT NOT NULL, received_ts REAL NOT NULL, document_modified TEXT,"
+                   " filler TEXT NOT NULL DEFAULT '', filler_phone TEXT NOT NULL DEFAULT '', errors INTEGER NOT NULL,"
+                   " warnings INTEGER NOT NULL, ingested_at TEXT NOT NULL, UNIQUE (sha256, place))")
+        db.execute(f"INSERT INTO returns_v3 ({', '.join(columns)}) SELECT {', '.join(columns)} FROM returns")
+        db.execute("DROP TABLE returns")
+        db.execute("ALTER TABLE returns_v3 RENAME TO returns")
+        (first, sha), *_ = db.execute("SELECT id, sha256 FROM returns ORDER BY id").fetchall()
+        db.execute("UPDATE returns SET place = '值班表' WHERE id = ?", (first,))
+        db.execute("INSERT INTO returns (campaign, sha256, place, filename, source_path, archive_key, unit, attachment,"
+                   " outcome, received_at, received_ts, errors, warnings, ingested_at)"
+                   " SELECT campaign, sha256, '统计表', filename, source_path, archive_key, unit, NULL, 'rejected',"
+                   " received_at, received_ts, 0, 0, ingested_at FROM returns WHERE id = ?", (first,))
+        db.execute("PRAGMA user_version = 3")
+    with open_store(workspace / ".c315") as store:
+        campaign = load_campaign(shipped("data") / CAMPAIGN_FILE)
+        places = sorted(r.place for r in store.returns(campaign.id) if r.sha256 == sha)
+        assert verify_store(store) == []
+    assert places == ["值班表", "统计表"]
+    with contextlib.closing(sqlite3.connect(database)) as db:
+        assert db.execute("PRAGMA user_version").fetchone() == (4,)
+        assert db.execute("SELECT version_num FROM alembic_version").fetchall() == [("0004",)]
