@@ -37,6 +37,7 @@ COMMANDS = every_command()
 IDS = [" ".join(path) for path, _ in COMMANDS]
 NOT_REPORTING: dict[str, str] = {
     "demo": "a walkthrough for a person to read (the commands it runs each have --json)",
+    "serve": "a server that runs until stopped; its API answers in JSON, and serve links / serve token have --json",
 }
 """Commands that print no result a script would read, so have no ``--json`` — and why."""
 JSON_COMMANDS = [(path, command) for path, command in COMMANDS if "json" in param_names(command)]

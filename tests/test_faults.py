@@ -55,7 +55,7 @@ NOTHING_FOUND = "没有找到任何文件"
 
 @pytest.fixture(scope="module")
 def few(tmp_path_factory) -> list[Path]:
-    """Eight clean returns: ingested one after another in one process."""
+    """Eight clean returns: ingested one after another by one worker."""
     return make_returns(tmp_path_factory.mktemp("few"), 8)
 
 
@@ -358,7 +358,8 @@ def test_a_file_without_read_permission_is_rejected_where_it_was(few, tmp_path, 
 
 @pytest.mark.skipif(not Path("/proc/self/cmdline").exists(), reason="finds leftover workers through /proc")
 def test_ctrl_c_stops_the_pool_and_a_rerun_finishes(many, tmp_path):
-    """A real ingest with its pool of workers, stopped just after its 5th recorded return; SIGINT
+    """A real ingest with its pool of workers, stopped just after its 5th recorded return (the
+    batch holding it committed); SIGINT
     to the main process alone, as a terminal's Ctrl-C reaches it (workers ignore it anyway)."""
     workspace = tmp_path / "workspace"
     process = paused("ingest", "--workspace", workspace, *many, fault="return-recorded:5:pause")
@@ -373,7 +374,7 @@ def test_ctrl_c_stops_the_pool_and_a_rerun_finishes(many, tmp_path):
             process.wait()
     assert status == 130, rest
     assert INTERRUPTED in rest and "Traceback" not in rest, rest
-    assert left_whole(workspace) == 5
+    assert left_whole(workspace) >= 5  # the whole batch holding the 5th return was committed
     a_rerun_records_everything_once(workspace, many)
 
 

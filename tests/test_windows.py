@@ -19,7 +19,7 @@ import pytest
 from conftest import CADRE, FormMaker
 from fill import codes
 
-import campaign315.common.pools as pools
+import campaign315.common.pool as pools
 import campaign315.generate.forms as generation
 from campaign315.common.errors import IN_USE
 from campaign315.common.files import shipped
@@ -99,10 +99,10 @@ def test_ingest_through_a_spawned_pool_gives_what_one_process_gives(many_returns
                    for r in results]
         return outcome, quantities, archived
 
-    one = run("one", 1)
-    assert spawned == []
-    pooled = run("pool", None)  # as c315 ingest calls it: the pool, from PARALLEL_FROM files on
+    one = run("one", 1)  # one worker process (a reader that crashes costs its file, not the run)
     assert spawned == ["spawn"]
+    pooled = run("pool", None)  # as c315 ingest calls it: one worker per core, from PARALLEL_FROM files on
+    assert spawned == ["spawn", "spawn"]
     assert pooled == one
     outcome, quantities, archived = pooled
     assert archived

@@ -279,27 +279,32 @@ def ingest_cmd(
 
     示例：c315 ingest returned/*.xlsx returned/*.docx
     """
-    from campaign315.intake.ingest import expand_paths, ingest, parse_received_at
+    from campaign315.intake.ingest import each_ingested, expand_paths, parse_received_at
 
     ws = _workspace(workspace, campaign_id)
     campaign = ws.campaign
     files, skipped = expand_paths(paths)
     when = parse_received_at(received_at, campaign) if received_at else None
     store = None if dry_run else _open_store(ws, store_url)
+    from campaign315.console import IngestJson, IngestReport, skipped_report
+
+    # Each result is printed as soon as it is recorded (a file's returns together), and not kept.
+    report = IngestJson(sys.stdout) if json else IngestReport(_console(), dry_run, quiet)
     try:
         with _progress(len(files), "收表") as advance:
-            results = ingest(files, campaign, store, when, advance=lambda _: advance())
+            for result in each_ingested(files, campaign, store, when, committed=getattr(report, "flush", lambda: None)):
+                report.add(result)
+                advance()
     finally:
         if store is not None:
             store.close()
-    from campaign315.console import ingest_report, skipped_report
-
+        if json:
+            report.close()
     if json:
-        _print_json([r.as_json() for r in results])
         skipped_report(_console(stderr=True), skipped)  # a note, not a result: stderr
     else:
-        ingest_report(_console(), results, skipped, dry_run, quiet)
-    if any(r.outcome == "rejected" for r in results):
+        report.finish(skipped)
+    if report.rejected:
         raise typer.Exit(1)
 
 
@@ -449,6 +454,111 @@ def demo_cmd(
     status = run_demo(directory)
     if status:
         raise typer.Exit(status)
+
+
+serve_app = typer.Typer(
+    name="serve", help="网页控制台：各部门用自己的链接检查和报送报表，汇总人在网页上看报送情况、收表、下载汇总。",
+    invoke_without_command=True, rich_markup_mode=None, context_settings={"help_option_names": ["-h", "--help"]},
+    epilog="\b\n示例：c315 serve --host 0.0.0.0 --port 8315",
+)
+app.add_typer(serve_app)
+
+
+@serve_app.callback()
+@reports_errors
+def serve_cmd(
+    ctx: typer.Context,
+    host: Annotated[str, typer.Option("--host", help="监听地址。默认 127.0.0.1 只有本机能访问；0.0.0.0 让局域网内所有电脑都能访问。")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="端口。")] = 8315,
+    workers: Annotated[int, typer.Option("--workers", help="服务进程数。SQLite 数据库只能用 1 个。")] = 1,
+    workspace: WorkspaceOpt = None,
+) -> None:
+    """网页控制台：各部门用自己的链接检查和报送报表，汇总人在网页上看报送情况、收表、下载汇总。
+
+    示例：c315 serve --host 0.0.0.0 --port 8315
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    from campaign315.common.errors import UsageError
+
+    if workers != 1:
+        raise UsageError("使用 SQLite 数据库时只能用 1 个服务进程（--workers 1）：多个进程同时写同一个 SQLite 文件不安全。"
+                         "需要多个进程时请改用 PostgreSQL 数据库。")
+    import logging
+
+    import uvicorn
+
+    from campaign315.serve.app import build_app
+
+    ws = _workspace(workspace)
+    application = build_app(ws)
+    console = application.state.console
+    shown_host = "本机" if host in ("127.0.0.1", "localhost", "::1") else host
+    who = ("只有本机能访问（要让局域网内其他电脑访问，请加 --host 0.0.0.0）" if shown_host == "本机"
+           else "局域网内所有能连到这台电脑的人都能访问（各部门仍需各自的链接）")
+    base = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}"
+    typer.echo(f"c315 网页控制台在 {host}:{port} 启动：{who}。")
+    typer.echo(f"汇总人登录链接（只能用一次）：{base}/login?once={console.login_once}")
+    typer.echo("各部门的链接：c315 serve links")
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    uvicorn.run(application, host=host, port=port, access_log=False, log_level="warning")
+
+
+@serve_app.command("links", epilog="\b\n示例：c315 serve links --url http://10.0.0.5:8315 --json")
+@reports_errors
+def serve_links_cmd(
+    url: Annotated[str, typer.Option("--url", help="各部门访问本机时用的地址（局域网 IP 和端口）。")] = "http://127.0.0.1:8315",
+    json: JsonOpt = False,
+    workspace: WorkspaceOpt = None,
+) -> None:
+    """每个部门的报送链接（每个部门一个，链接里的令牌只对这个部门有效）。
+
+    示例：c315 serve links --url http://10.0.0.5:8315 --json
+    """
+    from campaign315.serve.tokens import Tokens
+
+    ws = _workspace(workspace)
+    campaign = ws.campaign
+    found = Tokens(ws.store_dir, campaign.id).unit_tokens([u.name for u in campaign.units])
+    links = [{"unit": unit, "url": f"{url.rstrip('/')}/u/{token}", "token": token} for unit, token in found.items()]
+    if json:
+        _print_json(links)
+        return
+    for link in links:
+        typer.echo(f"{link['unit']}\t{link['url']}")
+
+
+@serve_app.command("token", epilog="\b\n示例：c315 serve token --collector")
+@reports_errors
+def serve_token_cmd(
+    collector: Annotated[bool, typer.Option("--collector", help="生成一个新的汇总人令牌，只打印令牌本身。")] = False,
+    revoke: Annotated[str | None, typer.Option("--revoke", metavar="令牌", help="吊销这个令牌（部门令牌吊销后，c315 serve links 会给出新链接）。")] = None,
+    json: JsonOpt = False,
+    workspace: WorkspaceOpt = None,
+) -> None:
+    """汇总人令牌：--collector 生成新令牌（供脚本用 Authorization: Bearer 调用 API），--revoke 吊销令牌。
+
+    示例：c315 serve token --collector
+    """
+    from campaign315.common.errors import UsageError
+    from campaign315.serve.tokens import Tokens
+
+    if collector == (revoke is not None):
+        raise UsageError("请指定 --collector 或 --revoke 令牌 之一。")
+    ws = _workspace(workspace)
+    tokens = Tokens(ws.store_dir, ws.campaign.id)
+    if collector:
+        token = tokens.new_collector_token()
+        if json:
+            _print_json({"role": "collector", "token": token})
+        else:
+            typer.echo(token)
+        return
+    holder = tokens.revoke(revoke)
+    if json:
+        _print_json({"revoked": True, "role": holder.role, "unit": holder.unit})
+    else:
+        typer.echo(f"已吊销{holder.logged_as}的令牌。")
 
 
 # --- helpers -----------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ codes (a cell may hold ``ESC[2J``).
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from typing import TYPE_CHECKING
@@ -54,65 +55,106 @@ def _attachment(key: str | None) -> str:
 STATUS_STYLE = {"on_time": "green", "late": "yellow", "after_cutoff": "yellow", "rejected": "bold red", "missing": "bold red"}
 
 
-def ingest_report(console: Console, results: list[FileResult], skipped, dry_run: bool, quiet: bool = False) -> None:
-    """``c315 ingest``: one row per return — a file holding several (a workbook with both sheets, a
-    zip) shows where in it each one is —, a table of problems per return that has any, the files'
-    ignored sheets and the files skipped, then the counts."""
-    from campaign315.intake.read.zipped import SEPARATOR as ZIP_SEPARATOR
+class IngestReport:
+    """``c315 ingest``'s report, printed as the store commits each batch (:meth:`flush`, which
+    ingest calls after each): a table with a row per return — a file holding several (a workbook
+    with both sheets, a zip) shows where in it each one is —, a table of problems per return that
+    has any, the files' ignored sheets; at the end the files skipped and the counts (``quiet``:
+    the counts alone). It keeps the counts and one batch of results, so a run of ten thousand
+    files takes no more memory than a run of ten."""
 
-    if not quiet:
-        _ingest_tables(console, results, skipped, dry_run)
-    counts = {k: sum(r.outcome == k for r in results) for k in ("accepted", "rejected", "duplicate")}
-    files = len({r.file.split(ZIP_SEPARATOR, 1)[0] for r in results})
-    what = f"共 {files} 个文件" + (f"、{len(results)} 份报表" if len(results) != files else "")
-    console.print(
-        f"{what}：接收 {counts['accepted']}，退回 {counts['rejected']}，重复 {counts['duplicate']}"
-        + (f"，跳过 {len(skipped)}" if skipped else "") + "。"
-        + ("（试运行：没有写入数据库）" if dry_run else "")
-    )
+    def __init__(self, console: Console, dry_run: bool, quiet: bool = False):
+        self.console, self.dry_run, self.quiet = console, dry_run, quiet
+        self.counts = {"accepted": 0, "rejected": 0, "duplicate": 0}
+        self.files = self.returns = 0
+        self._last_file: str | None = None
+        self._batch: list[FileResult] = []
+        self._tables = 0
 
+    def add(self, r: FileResult) -> None:
+        from campaign315.intake.read.zipped import SEPARATOR as ZIP_SEPARATOR
 
-def _ingest_tables(console: Console, results: list[FileResult], skipped, dry_run: bool) -> None:
-    several = _several([r.file for r in results])
-    table = Table(title="收表结果" + ("（试运行，未入库）" if dry_run else ""), show_lines=False)
-    for column in ("文件", "部门", "表格", "结果", SEVERITY_ZH["error"], SEVERITY_ZH["warning"]):
-        table.add_column(column, overflow="fold")
-    for r in results:
-        table.add_row(plain(_named(r.file, r.place, several)), plain(r.unit or "—"), _attachment(r.attachment),
-                      _outcome(r.outcome), _count(r.errors, "red"), _count(r.warnings, "yellow"))
-    console.print(table)
-    for r in results:
-        if not r.problems:
-            continue
-        heading = plain(f"{_named(r.file, r.place, several)}（{r.unit or '部门不明'} · {_attachment(r.attachment)} · ")
-        heading.append_text(Text.from_markup(_outcome(r.outcome)))
-        heading.append("）")
-        problems = Table(title=heading, title_justify="left", show_lines=False, expand=False)
-        for column, ratio in (("位置", None), ("代码", None), ("填写内容", None), ("说明", None)):
-            problems.add_column(column, overflow="fold", ratio=ratio)
-        for p in r.problems:
-            problems.add_row(plain(p.location), plain(p.code, SEVERITY_STYLE[p.severity]), plain(p.value), plain(p.message))
-        console.print(problems)
-    told: set[str] = set()
-    for r in results:
-        if r.ignored and r.file not in told:
-            told.add(r.file)
-            places = "、".join(f"「{place}」" for place in r.ignored)
-            console.print(plain(f"提示：{r.file} 中的 {places} 不是报表，已略过。", "dim"))
-    skipped_report(console, skipped)
+        self.counts[r.outcome] += 1
+        self.returns += 1
+        sent = r.file.split(ZIP_SEPARATOR, 1)[0]  # the returns of one file (and a zip's members) come together
+        if sent != self._last_file:
+            self.files += 1
+            self._last_file = sent
+        if not self.quiet:
+            self._batch.append(r)
 
+    def flush(self) -> None:
+        """Show the results gathered since the last flush (a batch the store committed)."""
+        results, self._batch = self._batch, []
+        if not results:
+            return
+        several = _several([r.file for r in results])
+        title = ("收表结果" + ("（试运行，未入库）" if self.dry_run else "")) if not self._tables else None
+        self._tables += 1
+        table = Table(title=title, show_lines=False)
+        for column in ("文件", "部门", "表格", "结果", SEVERITY_ZH["error"], SEVERITY_ZH["warning"]):
+            table.add_column(column, overflow="fold")
+        for r in results:
+            table.add_row(plain(_named(r.file, r.place, several)), plain(r.unit or "—"), _attachment(r.attachment),
+                          _outcome(r.outcome), _count(r.errors, "red"), _count(r.warnings, "yellow"))
+        self.console.print(table)
+        for r in results:
+            if not r.problems:
+                continue
+            heading = plain(f"{_named(r.file, r.place, several)}（{r.unit or '部门不明'} · {_attachment(r.attachment)} · ")
+            heading.append_text(Text.from_markup(_outcome(r.outcome)))
+            heading.append("）")
+            problems = Table(title=heading, title_justify="left", show_lines=False, expand=False)
+            for column in ("位置", "代码", "填写内容", "说明"):
+                problems.add_column(column, overflow="fold")
+            for p in r.problems:
+                problems.add_row(plain(p.location), plain(p.code, SEVERITY_STYLE[p.severity]), plain(p.value), plain(p.message))
+            self.console.print(problems)
+        told: set[str] = set()
+        for r in results:
+            if r.ignored and r.file not in told:
+                told.add(r.file)
+                places = "、".join(f"「{place}」" for place in r.ignored)
+                self.console.print(plain(f"提示：{r.file} 中的 {places} 不是报表，已略过。", "dim"))
 
-def _several(files: list[str]) -> set[str]:
-    """The files (by name or SHA-256) that gave more than one return: each is shown with its place."""
-    seen: dict[str, int] = {}
-    for file in files:
-        seen[file] = seen.get(file, 0) + 1
-    return {file for file, count in seen.items() if count > 1}
+    @property
+    def rejected(self) -> int:
+        return self.counts["rejected"]
+
+    def finish(self, skipped) -> None:
+        """The last results, the files skipped, and the counts."""
+        if not self.quiet:
+            self.flush()
+            skipped_report(self.console, skipped)
+        counts = self.counts
+        what = f"共 {self.files} 个文件" + (f"、{self.returns} 份报表" if self.returns != self.files else "")
+        self.console.print(
+            f"{what}：接收 {counts['accepted']}，退回 {counts['rejected']}，重复 {counts['duplicate']}"
+            + (f"，跳过 {len(skipped)}" if skipped else "") + "。"
+            + ("（试运行：没有写入数据库）" if self.dry_run else ""), markup=False)
 
 
 def _named(file: str, place, several: set[str]) -> str:
     """A return's file, with where in it the return is when the file holds several."""
     return f"{file} · {place}" if place and file in several else file
+
+
+class IngestJson:
+    """``c315 ingest --json``: the documented array, one object per return, written as the results
+    come (and closed whatever happens, so what was printed is always valid JSON)."""
+
+    def __init__(self, out):
+        self.out, self.first, self.rejected = out, True, 0
+        out.write("[")
+
+    def add(self, r: FileResult) -> None:
+        self.rejected += r.outcome == "rejected"
+        self.out.write(("\n" if self.first else ",\n") + json.dumps(r.as_json(), ensure_ascii=False, indent=2))
+        self.first = False
+
+    def close(self) -> None:
+        self.out.write("\n]\n" if not self.first else "]\n")
+        self.out.flush()
 
 
 def skipped_report(console: Console, skipped) -> None:
@@ -171,6 +213,14 @@ def campaigns_table(console: Console, rows: list[dict]) -> None:
                       row["source"], str(row["stored"]), "✓" if row["current"] else "")
     console.print(table)
     console.print("用 --campaign ID 按某一次活动工作；c315 init --campaign ID 目录 复制一份可编辑的活动配置。")
+
+
+def _several(files: list[str]) -> set[str]:
+    """The files (by name or SHA-256) that gave more than one return: each is shown with its place."""
+    seen: dict[str, int] = {}
+    for file in files:
+        seen[file] = seen.get(file, 0) + 1
+    return {file for file, count in seen.items() if count > 1}
 
 
 def _count(n: int, style: str) -> str:

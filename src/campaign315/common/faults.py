@@ -1,19 +1,37 @@
 """Named points where a test makes c315 fail the way the world does — killed outright, stopped by
-Ctrl-C, out of disk — at a known moment instead of a moment guessed by sleeping.
+Ctrl-C, out of disk, a reader crashing on one file — at a known moment instead of a moment
+guessed by sleeping.
 
 Nothing happens unless the environment names a plan, which only tests do::
 
     C315_FAULT="return-recorded:3:kill"        # SIGKILL the whole ingest after the 3rd recorded return
-    C315_FAULT="in-transaction:120:kill"       # … inside the 120th return's transaction
+    C315_FAULT="in-transaction:120:kill"       # … inside the transaction holding the 120th return
     C315_FAULT="return-recorded:2:pause"       # say so on stderr, then wait: Ctrl-C stops, SIGUSR1 goes on
     C315_FAULT="archive-written:1:no-space"    # the 1st archive write fails as on a full disk
+    C315_FAULT="reading:炸弹.xlsx:abort"        # the reader aborts (SIGABRT) on the file named 炸弹.xlsx
+    C315_FAULT="reading:巨型.xlsx:exhaust"      # the reader takes memory until refused, then aborts
 
-Counts are per process (each pool worker counts its own archive writes). The points:
+A plan is ``point:when:action``, several joined by commas. ``when`` is a count (the n-th time the
+point is reached, counted per process: each pool worker counts its own files and archive writes)
+or a file's name (every time the point is reached for that file; the name holds no ``:`` or ``,``).
 
-- ``file-read`` — a returned file's bytes were read;
-- ``archive-written`` — a file's bytes were put in the archive;
-- ``in-transaction`` — a return's rows are written, its transaction not yet committed;
-- ``return-recorded`` — a return's transaction committed.
+The points:
+
+- ``file-read`` — a returned file's bytes were read (in a worker);
+- ``archive-written`` — a file's bytes were put in the archive (in a worker);
+- ``reading`` — a file's bytes are about to be parsed: where python-calamine and lxml run (in a
+  worker), so ``abort`` and ``exhaust`` here are a reader crashing on that file;
+- ``in-transaction`` — a return's rows are written, the transaction holding it (its batch) not yet
+  committed: a kill here loses the whole batch, which the next run records;
+- ``return-recorded`` — the transaction holding a return committed (reached for each return of
+  the batch, after the commit).
+
+The actions: ``kill`` (SIGKILL the whole ingest, as a power cut or the task manager would),
+``pause`` (wait for a signal), ``no-space`` (raise ENOSPC), ``abort`` (``os.abort()`` in the
+process that reached the point, as a native library does on a fatal error), ``exhaust``
+(map memory until the system refuses — a worker's ``RLIMIT_AS`` — then abort, as Rust does when
+an allocation fails; it gives up without aborting past 64 GiB of untouched maps, so a missing
+limit shows as a file that was *not* rejected, never as a machine out of memory).
 
 The kill and the pause are for tests on Linux; the module imports and its points cost nothing on
 Windows too, where a kill ends the process through ``TerminateProcess`` (``SIGTERM`` there) and a
@@ -34,17 +52,17 @@ ROOT = "C315_FAULT_ROOT"
 PAUSED = "c315-fault: paused at"
 """The line a paused process writes to stderr before it waits (a test waits for it)."""
 
-POINTS = frozenset({"file-read", "archive-written", "in-transaction", "return-recorded"})
-ACTIONS = frozenset({"kill", "pause", "no-space"})
+POINTS = frozenset({"file-read", "archive-written", "reading", "in-transaction", "return-recorded"})
+ACTIONS = frozenset({"kill", "pause", "no-space", "abort", "exhaust"})
 
 
-def _plan(text: str) -> dict[str, tuple[int, str]]:
+def _plan(text: str) -> dict[str, tuple[int | str, str]]:
     plan = {}
     for part in filter(None, (p.strip() for p in text.split(","))):
-        point, count, action = part.split(":")
+        point, when, action = part.split(":")
         if point not in POINTS or action not in ACTIONS:
             raise ValueError(f"{ENVIRONMENT}: unknown point or action in {part!r}")
-        plan[point] = (int(count), action)
+        plan[point] = (int(when) if when.isdigit() else when, action)
     return plan
 
 
@@ -64,14 +82,19 @@ if _PLAN and ROOT not in os.environ:  # the process that started: pool workers i
     os.environ[ROOT] = str(os.getpid())
 
 
-def reached(point: str) -> None:
-    """Mark that the code passed ``point``; carry out the plan's fault when its count comes."""
+def reached(point: str, name: str | None = None) -> None:
+    """Mark that the code passed ``point`` (for the file called ``name``, where there is one);
+    carry out the plan's fault when its moment comes."""
     if not _PLAN or point not in _PLAN:
         return
-    _reached[point] += 1
-    count, action = _PLAN[point]
-    if _reached[point] != count:
-        return
+    when, action = _PLAN[point]
+    if isinstance(when, str):
+        if name != when:
+            return
+    else:
+        _reached[point] += 1
+        if _reached[point] != when:
+            return
     if action == "kill":  # the whole ingest, as a power cut or the task manager would end it
         os.kill(int(os.environ.get(ROOT, os.getpid())), _KILL)
         os.kill(os.getpid(), _KILL)
@@ -79,7 +102,7 @@ def reached(point: str) -> None:
         resumed = []
         go_on = getattr(signal, "SIGUSR1", None)  # none on Windows: only a stop ends the wait there
         previous = signal.signal(go_on, lambda *_: resumed.append(True)) if go_on else None
-        sys.stderr.write(f"{PAUSED} {point} {count}\n")
+        sys.stderr.write(f"{PAUSED} {point} {when}\n")
         sys.stderr.flush()
         try:
             while not resumed:  # Ctrl-C (KeyboardInterrupt) ends the wait as a stop; SIGUSR1 as "go on"
@@ -89,3 +112,21 @@ def reached(point: str) -> None:
                 signal.signal(go_on, previous)
     elif action == "no-space":
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+    elif action == "abort":
+        os.abort()
+    elif action == "exhaust":
+        _exhaust()
+
+
+def _exhaust() -> None:
+    import mmap
+
+    hoard = []
+    try:  # 64 GiB in 64 MiB maps, never touched: address space (what RLIMIT_AS counts), not memory
+        for _ in range(64 * 16):
+            hoard.append(mmap.mmap(-1, 64 << 20))
+    except (MemoryError, OSError):
+        os.abort()
+    finally:
+        for piece in hoard:
+            piece.close()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 # Zero-width and direction marks people paste in from chat apps and web pages.
 _INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff\u00ad]")
@@ -23,11 +24,16 @@ def visible(text: str) -> str:
     return _INVISIBLE.sub("", text).strip()
 
 
+@lru_cache(maxsize=8192)
 def fold(text: str) -> str:
-    """NFKC (full-width digits and letters to ASCII), invisible marks removed, ends stripped."""
+    """NFKC (full-width digits and letters to ASCII), invisible marks removed, ends stripped.
+    Remembered for the last few thousand texts: a form's labels come back in every return, so
+    each is folded once per run, not once per comparison."""
     return _INVISIBLE.sub("", unicodedata.normalize("NFKC", text)).translate(_DOTS).strip()
 
 
+@lru_cache(maxsize=8192)
 def squash(text: str) -> str:
-    """:func:`fold`, then every space removed — for labels, names and unit names."""
+    """:func:`fold`, then every space removed — for labels, names and unit names (remembered as
+    :func:`fold` is)."""
     return _SPACE.sub("", fold(text))

@@ -3,16 +3,14 @@ stamped per unit, written atomically, never over someone's file without ``--forc
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterable
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
 from campaign315.common.errors import WouldOverwrite
 from campaign315.common.files import safe_filename, write_atomically
-from campaign315.common.pools import pool_context
+from campaign315.common.pool import Crashed, Pool, cores, pool_context
 from campaign315.generate.stamp import PLACEHOLDER, stamp, with_custom_properties
 from campaign315.spec.campaign import AttachmentKey, Campaign, Unit
 from campaign315.spec.forms import Identity, form_filename
@@ -84,12 +82,13 @@ def generate_forms(
             _write_copy(form)
             advance(form)
         return [form.path for form in planned]
-    # Many forms: stamping and writing run on every core. The renders go to each worker as its
-    # initializer's argument, so a spawned worker (Windows) has them as a forked one does.
-    with ProcessPoolExecutor(os.cpu_count() or 1, mp_context=pool_context(),
-                             initializer=_use_templates, initargs=(templates,)) as pool:
-        for form in zip(planned, pool.map(_write_copy, planned, chunksize=32), strict=True):
-            advance(form[0])
+    # Many forms: stamping and writing run on every core (c315's one pool). The renders go to each
+    # worker as its setup's argument, so a spawned worker (Windows) has them as a forked one does.
+    with Pool(_write_copy, cores(), setup=_use_templates, setup_args=(templates,), context=pool_context()) as pool:
+        for form, done in pool.map(planned):
+            if isinstance(done, Crashed):
+                raise OSError(f"写入 {form.path} 时工作进程异常退出（{done.cause}）")
+            advance(form)
     return [form.path for form in planned]
 
 
@@ -99,7 +98,7 @@ _templates: dict[tuple[AttachmentKey, Format], bytes] = {}
 
 def _use_templates(templates: dict[tuple[AttachmentKey, Format], bytes]) -> None:
     global _templates
-    _templates = templates
+    _templates = templates  # a spawned worker (not Linux) starts without the renders
 
 
 def _write_copy(form: PlannedForm) -> None:

@@ -1,9 +1,15 @@
 """``c315 ingest``: returned files → archive → read → identify → validate → store.
 
 Each file is handled on its own: a broken file is a rejected return with a located problem,
-never a reason to stop the run. The exact bytes are archived before anything parses them. What
-does stop a run — a full disk, a store another program holds, Ctrl-C — stops it between two
-files: every return recorded is whole, the rest are recorded by running the same command again.
+never a reason to stop the run — not even one that crashes the reader: reading and validating run
+in worker processes (:mod:`campaign315.common.pool`), under a memory limit, and a worker that dies
+costs only the file it was reading (``reader-crashed``). The exact bytes are archived before
+anything parses them. This process alone writes the store, in batches (one transaction per
+:data:`BATCH_FILES` returns or :data:`BATCH_SECONDS`, each return in it whole or not at all), and
+hands each result on as soon as its batch is committed, keeping none of them.
+
+What does stop a run — a full disk, a store another program holds, Ctrl-C — stops it between two
+batches: every return recorded is whole, the rest are recorded by running the same command again.
 """
 
 from __future__ import annotations
@@ -12,25 +18,35 @@ import datetime as dt
 import errno
 import glob
 import hashlib
-import multiprocessing
 import os
 import re
 import stat
-import sys
-from collections.abc import Callable, Iterable
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from campaign315.common import faults
 from campaign315.common.errors import StoreProblem, UsageError, refused_reason
+from campaign315.common.pool import IDLE, Crashed, Pool, cores
 from campaign315.intake.validate.returns import Examination, FileExamination
 from campaign315.spec.campaign import Campaign
 from campaign315.spec.location import Location
 from campaign315.spec.problems import Code, Problem, problem
-from campaign315.store import Archive, NewReturn, Store
+from campaign315.store import Archive, NewReturn, ReturnRows, Store, rows_of
 
 Outcome = Literal["accepted", "rejected", "duplicate"]
+
+BATCH_FILES = 64
+"""Returns recorded in one transaction, at most."""
+BATCH_SECONDS = 0.25
+"""How long a result may wait to be recorded (and shown) while its batch fills."""
+PARALLEL_FROM = 32
+"""From this many files on, one worker per core reads them; below, one worker does."""
+WORKER_MEMORY = 1 << 30
+"""Address space a reading worker may take beyond what it starts with: a file that makes a reader
+allocate more is a crashed reader (``reader-crashed``), not a machine out of memory."""
 
 # Files an office PC leaves beside documents that are plainly not returns.
 _LITTER_NAMES = {".ds_store", "thumbs.db", "desktop.ini"}
@@ -76,25 +92,29 @@ class FileResult:
         return sum(not p.is_error for p in self.problems)
 
 
-def is_litter(path: Path) -> bool:
-    name = path.name.lower()
+def is_litter(path: Path | str) -> bool:
+    name = os.path.basename(path).lower()
     return name in _LITTER_NAMES or name.startswith(_LITTER_PREFIXES)
 
 
-def expand_paths(arguments: Iterable[str]) -> tuple[list[Path], list[Path]]:
+def expand_paths(arguments: Iterable[str]) -> tuple[list[str], list[str]]:
     """Files to ingest and litter skipped, from files, folders (walked) and glob patterns —
-    expanded here too, since Windows shells do not. A name that matches nothing is a usage error."""
-    files: list[Path] = []
-    skipped: list[Path] = []
+    expanded here too, since Windows shells do not. A name that matches nothing is a usage error.
+
+    Paths are kept as text, not :class:`~pathlib.Path` objects: a folder of ten thousand returns
+    is a list of ten thousand strings (a third of the memory), made into a Path by the worker
+    that reads each."""
+    arguments = list(arguments)
+    files: list[str] = []
+    skipped: list[str] = []
     missing: list[str] = []
     for argument in arguments:
-        path = Path(argument)
-        if path.is_dir():
-            candidates = sorted(_walk(path))
-        elif path.exists() or path.is_symlink():
-            candidates = [path]
+        if os.path.isdir(argument):
+            candidates = sorted(_walk(argument))
+        elif os.path.lexists(argument):
+            candidates = [argument]
         elif glob.has_magic(argument):
-            candidates = sorted(Path(p) for p in glob.glob(argument, recursive=True) if Path(p).is_file())
+            candidates = sorted(p for p in glob.glob(argument, recursive=True) if os.path.isfile(p))
             if not candidates:
                 missing.append(argument)
         else:
@@ -108,21 +128,23 @@ def expand_paths(arguments: Iterable[str]) -> tuple[list[Path], list[Path]]:
         where = "、".join(str(argument) for argument in arguments)
         litter = f"（只有 {len(skipped)} 个临时文件或系统文件，已跳过）" if skipped else ""
         raise UsageError(f"在 {where} 里没有找到任何文件{litter}，没有收到任何报表。请检查文件夹是否选对了。")
-    seen: set[Path] = set()
+    if len(arguments) == 1 and not glob.has_magic(arguments[0]):  # one file, or one folder walked without
+        return files, skipped                                           # following links: no file twice
+    seen: set[str] = set()
     unique = []
     for file in files:
-        key = file.resolve() if not file.is_symlink() else file.absolute()
+        key = str(Path(file).absolute()) if os.path.islink(file) else os.path.realpath(file)
         if key not in seen:
             seen.add(key)
             unique.append(file)
     return unique, skipped
 
 
-def _walk(folder: Path):
+def _walk(folder: str):
     """Every file below ``folder``; symbolic links to folders are not followed (no loops)."""
     for root, _dirs, names in os.walk(folder, followlinks=False):
         for name in names:
-            yield Path(root) / name
+            yield os.path.join(root, name)
 
 
 def parse_received_at(text: str, campaign: Campaign) -> dt.datetime:
@@ -134,61 +156,76 @@ def parse_received_at(text: str, campaign: Campaign) -> dt.datetime:
     return campaign.localize(value)
 
 
-@dataclass
-class Examined:
-    """One file — or one member of a zip — read and validated, before anything is written to the store."""
-
-    sha256: str
-    received_at: dt.datetime
-    archive_key: str
-    found: FileExamination
-    modified: dt.datetime | None = None
-    inside: str = ""
-    """For a member of a zip, its name inside (``member.xlsx``, ``inner.zip!member.xlsx``)."""
+# --- one file ----------------------------------------------------------------------------------
 
 
-def ingest_file(path: Path, campaign: Campaign, store: Store | None, received_at: dt.datetime | None = None) -> list[FileResult]:
-    """Archive, read, identify, validate and (unless ``store`` is None: a dry run) record one file:
-    one result per return found in it (a zip: per return in each of its members)."""
+class Examined(NamedTuple):
+    """One file — or one member of a zip — read and validated, before anything is written to the
+    store: the file as shown (``a.zip!m.xlsx`` for a member), the rows the store will keep for each
+    of its returns (one per form found in it), where each form is, and the sheets or tables that
+    hold no form — all plain data, cheap to hand from a worker process. A file that could not be
+    read at all gives one return with an empty ``sha256`` (nothing is kept); a file the store knew
+    gives one with outcome ``duplicate`` (it was not read again)."""
+
+    file: str
+    returns: tuple[ReturnRows, ...]
+    places: tuple[Location | None, ...]
+    ignored: tuple[Location, ...] = ()
+
+
+def ingest_file(path: Path | str, campaign: Campaign, store: Store | None, received_at: dt.datetime | None = None) -> list[FileResult]:
+    """Archive, read, identify, validate and (unless ``store`` is None: a dry run) record one file,
+    in this process: one result per return found in it (a zip: per return in each of its members),
+    all recorded in one transaction. (:func:`ingest` reads in worker processes, so a reader crash
+    costs one file.)"""
     archive = store.archive if store is not None else None
     known = (lambda sha256: store.knows(sha256, campaign.id)) if store is not None else None
     examined = _examine(path, campaign, archive, received_at, known=known)
-    return _record(path, examined, campaign, store)
+    return _record(examined, store)
 
 
-def _examine(path: Path, campaign: Campaign, archive: Archive | None, received_at: dt.datetime | None,
-             known: Callable[[str], bool] | None = None) -> list[Examined]:
+def _examine(path: Path | str, campaign: Campaign, archive: Archive | None, received_at: dt.datetime | None,
+             known: Callable[[str], bool] | None = None, crashed: Crashed | None = None) -> list[Examined]:
     """Read the bytes once, then examine them — or, for a zip of files, each member as if it were
-    a file beside the zip."""
+    a file beside the zip. ``known`` says whether the identical file was recorded before (it is
+    not parsed again); ``crashed`` says a reader already died on this file (it is archived and
+    rejected, not parsed again)."""
     from campaign315.intake.read.zipparts import Unreadable
     from campaign315.intake.read.zipped import SEPARATOR, is_archive, members
 
+    path = Path(path)
     name = shown(path.name)
     try:
         data, mtime = _read_return(path)
-        faults.reached("file-read")
+        if crashed is None:
+            faults.reached("file-read", path.name)
         received = received_at or _from_mtime(mtime, campaign)
     except _TooLarge as exc:
         when = received_at or dt.datetime.now(tz=campaign.tz)
-        return [Examined("", when, "", _failed(Code.FILE_TOO_LARGE, Location.file(name), f"{exc.size / 1024 / 1024:.0f} MB"))]
+        return [_unread(path, campaign, when, _failed(Code.FILE_TOO_LARGE, Location.file(name), f"{exc.size / 1024 / 1024:.0f} MB"))]
     except OSError as exc:
         when = received_at or dt.datetime.now(tz=campaign.tz)
-        return [Examined("", when, "", _failed(Code.FILE_UNREADABLE, Location.file(shown(str(path))), _os_reason(exc)))]
+        return [_unread(path, campaign, when, _failed(Code.FILE_UNREADABLE, Location.file(shown(str(path))), _os_reason(exc)))]
+    if crashed is not None:  # the whole file (a zip with all its members) is what the reader died on
+        found = _failed(Code.READER_CRASHED, Location.file(name), crashed.cause)
+        return [_examine_bytes(path, data, name, "", received, campaign, archive, known, found=found)]
+    faults.reached("reading", path.name)
     if is_archive(data):
         try:
-            found = members(data, name)
+            inside = members(data, name)
         except Unreadable as exc:
-            return [_examine_bytes(data, name, "", received, campaign, archive, known, refused=exc)]
-        return [_examine_bytes(member.data, member.name, member.name[len(name) + len(SEPARATOR):], received, campaign,
-                               archive, known, too_deep=member.too_deep) for member in found]
-    return [_examine_bytes(data, name, "", received, campaign, archive, known)]
+            return [_examine_bytes(path, data, name, "", received, campaign, archive, known, refused=exc)]
+        return [_examine_bytes(path, member.data, member.name, member.name[len(name) + len(SEPARATOR):], received,
+                               campaign, archive, known, too_deep=member.too_deep) for member in inside]
+    return [_examine_bytes(path, data, name, "", received, campaign, archive, known)]
 
 
-def _examine_bytes(data: bytes, name: str, inside: str, received: dt.datetime, campaign: Campaign,
+def _examine_bytes(path: Path, data: bytes, name: str, inside: str, received: dt.datetime, campaign: Campaign,
                    archive: Archive | None, known: Callable[[str], bool] | None, refused: Exception | None = None,
-                   too_deep: bool = False) -> Examined:
+                   too_deep: bool = False, found: FileExamination | None = None) -> Examined:
     """Archive the bytes (unless a dry run), then read and validate them — unless ``known`` says
-    the identical file was recorded before: then it is not parsed again."""
+    the identical file was recorded before: then it is not parsed again. ``found``: what the file
+    is already known to hold (a crashed reader's rejection)."""
     from campaign315.intake.read.package import read_package
     from campaign315.intake.read.zipparts import Unreadable
     from campaign315.intake.validate.returns import examine
@@ -196,20 +233,55 @@ def _examine_bytes(data: bytes, name: str, inside: str, received: dt.datetime, c
     whole = Location.file(name)
     sha256 = hashlib.sha256(data).hexdigest()
     if known is not None and known(sha256):
-        return Examined(sha256, received, "", FileExamination([]), inside=inside)  # _record calls it a duplicate
+        return _unkept(path, inside, campaign, received, sha256=sha256, outcome="duplicate")
     archive_key = archive.put(data, sha256, Path(inside or name).suffix) if archive is not None else ""
-    try:
-        if refused is not None:
-            raise refused
-        if too_deep:
-            return Examined(sha256, received, archive_key, _failed(Code.ZIP_TOO_DEEP, whole, value=inside), inside=inside)
-        package = read_package(data, name)
-        return Examined(sha256, received, archive_key, examine(package, campaign), package.modified, inside)
-    except Unreadable as exc:
-        return Examined(sha256, received, archive_key, _failed(exc.code, whole, exc.detail), inside=inside)
-    except (RecursionError, MemoryError, ValueError, KeyError, IndexError, TypeError, AttributeError, OverflowError) as exc:
-        # A file shaped in a way no reader anticipated: reject it, say so, keep the run going.
-        return Examined(sha256, received, archive_key, _failed(Code.FILE_CORRUPT, whole, type(exc).__name__), inside=inside)
+    modified = None
+    if found is None:
+        try:
+            if refused is not None:
+                raise refused
+            if too_deep:
+                found = _failed(Code.ZIP_TOO_DEEP, whole, value=inside)
+            else:
+                package = read_package(data, name)
+                found, modified = examine(package, campaign), package.modified
+        except Unreadable as exc:
+            found = _failed(exc.code, whole, exc.detail)
+        except (RecursionError, MemoryError, ValueError, KeyError, IndexError, TypeError, AttributeError, OverflowError) as exc:
+            # A file shaped in a way no reader anticipated: reject it, say so, keep the run going.
+            found = _failed(Code.FILE_CORRUPT, whole, type(exc).__name__)
+    return _examined(path, inside, campaign, sha256, archive_key, received, modified, found)
+
+
+def _examined(path: Path, inside: str, campaign: Campaign, sha256: str, archive_key: str, received: dt.datetime,
+              modified: dt.datetime | None, found: FileExamination) -> Examined:
+    """The rows of each return a file (or zip member) holds, as the store will keep them."""
+    from campaign315.intake.read.zipped import SEPARATOR
+
+    within = f"{SEPARATOR}{inside}" if inside else ""
+    rows = tuple(rows_of(NewReturn(
+        campaign=campaign.id, sha256=sha256, filename=shown(path.name) + within,
+        source_path=shown(str(path.absolute())) + within, archive_key=archive_key,
+        unit=exam.unit.name if exam.unit else None, attachment=exam.attachment,
+        outcome="accepted" if exam.accepted else "rejected", received_at=received, document_modified=modified,
+        problems=exam.problems, form=exam.form, place=str(exam.place) if exam.place else ""))
+        for exam in found.returns)
+    return Examined(shown(str(path)) + within, rows, tuple(exam.place for exam in found.returns), tuple(found.ignored))
+
+
+def _unread(path: Path, campaign: Campaign, when: dt.datetime, found: FileExamination) -> Examined:
+    """A file whose bytes could not be read: nothing is kept (no SHA-256)."""
+    return _examined(path, "", campaign, "", "", when, None, found)
+
+
+def _unkept(path: Path, inside: str, campaign: Campaign, when: dt.datetime, sha256: str, outcome: str) -> Examined:
+    """A file known to the store already: not read, not recorded again."""
+    from campaign315.intake.read.zipped import SEPARATOR
+
+    within = f"{SEPARATOR}{inside}" if inside else ""
+    rows = ReturnRows(campaign.id, sha256, shown(path.name) + within, shown(str(path.absolute())) + within, "", None,
+                      None, outcome, when, None, "", "", (), None, None)
+    return Examined(shown(str(path)) + within, (rows,), (None,))
 
 
 def _failed(code: Code, where: Location, detail: str = "", value: str = "") -> FileExamination:
@@ -292,85 +364,129 @@ def _only_escapes(text: str) -> bool:
     return all(not "\ud800" <= c <= "\udfff" or "\udc80" <= c <= "\udcff" for c in text)
 
 
-def _record(path: Path, examined: list[Examined], campaign: Campaign, store: Store | None) -> list[FileResult]:
-    """Write what one file held to the store; say what happened to each of its returns."""
-    results: list[FileResult] = []
-    for one in examined:
-        results.extend(_record_one(path, one, campaign, store))
+class _Uploaded:
+    """A file handed in through ``c315 serve``, where the examination expects a path: only its
+    name is ever used — shown, and recorded as where it came from — never opened."""
+
+    def __init__(self, name: str):
+        self.name = name
+
+    def __str__(self) -> str:
+        return self.name
+
+    def absolute(self) -> str:
+        return f"（网页上传）{self.name}"
+
+
+def ingest_upload(data: bytes, name: str, campaign: Campaign, store: Store | None, received_at: dt.datetime,
+                  unit: str | None = None) -> list[FileResult]:
+    """One file handed in through ``c315 serve`` (its bytes and the name the browser gave), as
+    :func:`ingest_file` would take it: one result per return. The name is only shown, never used
+    as a path (only its last part is kept). With ``unit`` (a department's own link), a file holding
+    any other unit's return — or one whose unit cannot be told — is rejected whole with
+    ``unit-mismatch`` and stored nowhere, not even in the archive. ``store`` None: a check only."""
+    from campaign315.intake.read.zipparts import MAX_FILE_BYTES, Unreadable
+    from campaign315.intake.read.zipped import SEPARATOR, is_archive, members
+
+    name = shown(re.split(r"[/\\]", name or "")[-1].strip()) or "上传的文件"
+    upload = _Uploaded(name)
+    if len(data) > MAX_FILE_BYTES:
+        found = _failed(Code.FILE_TOO_LARGE, Location.file(name), f"{len(data) / 1024 / 1024:.0f} MB")
+        return _record([_unread(upload, campaign, received_at, found)], None)
+
+    def examined(archive: Archive | None, known: Callable[[str], bool] | None) -> list[Examined]:
+        if is_archive(data):
+            try:
+                inside = members(data, name)
+            except Unreadable as exc:
+                return [_examine_bytes(upload, data, name, "", received_at, campaign, archive, known, refused=exc)]
+            return [_examine_bytes(upload, member.data, member.name, member.name[len(name) + len(SEPARATOR):],
+                                   received_at, campaign, archive, known, too_deep=member.too_deep) for member in inside]
+        return [_examine_bytes(upload, data, name, "", received_at, campaign, archive, known)]
+
+    if unit is not None:
+        looked = _record(examined(None, None), None)
+        if any(r.unit != unit for r in looked if r.outcome != "duplicate"):
+            for r in looked:
+                if r.unit is not None and r.unit != unit:
+                    r.problems = [*r.problems, problem(Code.UNIT_MISMATCH, r.place or Location.file(name), r.unit,
+                                                       detail=unit)]
+                r.outcome = "rejected"
+            return looked
+        if store is None:
+            return looked
+    if store is None:
+        return _record(examined(None, None), None)
+    return _record(examined(store.archive, lambda sha256: store.knows(sha256, campaign.id)), store)
+
+
+def _record(batch: list[Examined], store: Store | None) -> list[FileResult]:
+    """Write a batch of examined files to the store (one transaction; each file — all its
+    returns — whole or not at all); say what happened to each return. A file already recorded —
+    before, or earlier in this batch — is a duplicate (one result for it)."""
+    kept = [rows for e in batch for rows in e.returns if rows.sha256 and rows.outcome != "duplicate"]
+    ids = iter(store.record_rows(kept) if store is not None and kept else [0] * len(kept))
+    results = []
+    for examined in batch:
+        first = examined.returns[0]
+        duplicate = first.outcome == "duplicate"
+        if first.sha256 and not duplicate:
+            duplicate = any([next(ids) is None for _ in examined.returns])  # a file is recorded whole or not at all
+        if duplicate:
+            results.append(FileResult(examined.file, first.sha256, "duplicate", None, None, first.received_at))
+            continue
+        ignored = list(examined.ignored)
+        for rows, place in zip(examined.returns, examined.places, strict=True):
+            results.append(FileResult(examined.file, rows.sha256, rows.outcome, rows.unit, rows.attachment,
+                                      rows.received_at, rows.problem_records(), place, ignored))
     return results
 
 
-def _record_one(path: Path, examined: Examined, campaign: Campaign, store: Store | None) -> list[FileResult]:
-    """Write the returns of one file (or zip member) to the store, in one transaction."""
-    from campaign315.intake.read.zipped import SEPARATOR
-
-    inside = f"{SEPARATOR}{examined.inside}" if examined.inside else ""
-    name = shown(str(path)) + inside
-    found = examined.found
-    if not examined.sha256:
-        return [FileResult(name, "", "rejected", None, None, examined.received_at, exam.problems) for exam in found.returns]
-    if store is not None and store.knows(examined.sha256, campaign.id) or not found.returns:
-        return [FileResult(name, examined.sha256, "duplicate", None, None, examined.received_at)]
-    results = [
-        FileResult(name, examined.sha256, "accepted" if exam.accepted else "rejected", exam.unit.name if exam.unit else None,
-                   exam.attachment, examined.received_at, exam.problems, exam.place, found.ignored)
-        for exam in found.returns
-    ]
-    if store is not None:
-        recorded = store.record_returns([
-            NewReturn(
-                campaign=campaign.id, sha256=examined.sha256, filename=shown(path.name) + inside,
-                source_path=shown(str(path.absolute())) + inside, archive_key=examined.archive_key, unit=result.unit,
-                attachment=exam.attachment, outcome=result.outcome, received_at=examined.received_at,
-                document_modified=examined.modified, problems=exam.problems, form=exam.form,
-                place=str(exam.place) if exam.place else "",
-            )
-            for exam, result in zip(found.returns, results, strict=True)
-        ])
-        if recorded is None:
-            for result in results:
-                result.outcome = "duplicate"
-    return results
+# --- many files --------------------------------------------------------------------------------
 
 
 def ingest(
-    files: list[Path],
+    files: Sequence[Path | str],
     campaign: Campaign,
     store: Store | None,
     received_at: dt.datetime | None = None,
-    advance: Callable[[list[FileResult]], None] = lambda _: None,
+    advance: Callable[[FileResult], None] = lambda _: None,
     workers: int | None = None,
 ) -> list[FileResult]:
-    """Ingest files in order: one result per return found (``advance`` is told each file's). With
-    many files, reading and validating run in a pool of worker processes (one per core); this
-    process alone writes the store.
-
-    A fault of the store (:class:`StoreProblem`) ends the run between two files, its message saying
-    how many were recorded; Ctrl-C does the same (``KeyboardInterrupt``), the pool stopped first."""
-    workers = workers if workers is not None else (os.cpu_count() or 1) if len(files) >= PARALLEL_FROM else 1
-    results: list[FileResult] = []
-    processed = 0
-
-    def step(found: list[FileResult]) -> None:
-        nonlocal processed
-        processed += 1
-        advance(found)
-
-    try:
-        if workers <= 1:
-            for path in files:
-                found = ingest_file(path, campaign, store, received_at)
-                results.extend(found)
-                step(found)
-        else:
-            _ingest_in_pool(files, campaign, store, received_at, step, workers, results)
-    except StoreProblem as exc:
-        done = f"本次收表在出错前已处理 {processed} 个文件（共 {len(files)} 个）。" if processed else ""
-        raise StoreProblem(f"{exc}{done}{not_recorded(files[processed:])}") from None
+    """Ingest files in order and return every result, one per return found (``advance`` is told
+    each); see :func:`each_ingested`, which keeps none: the command line uses that."""
+    results = []
+    for result in each_ingested(files, campaign, store, received_at, workers):
+        results.append(result)
+        advance(result)
     return results
 
 
-def not_recorded(files: list[Path], shown_at_most: int = 20) -> str:
+def each_ingested(
+    files: Sequence[Path | str],
+    campaign: Campaign,
+    store: Store | None,
+    received_at: dt.datetime | None = None,
+    workers: int | None = None,
+    committed: Callable[[], None] = lambda: None,
+) -> Iterator[FileResult]:
+    """Ingest files, yielding each one's result, in the order given, as soon as it is recorded.
+
+    Reading and validating run in ``workers`` processes (default: one per core, fewer for a few
+    files); this process alone writes the store, a batch at a time. A fault of the store
+    (:class:`StoreProblem`) ends the run between two batches, its message saying how many files
+    were recorded; Ctrl-C does the same (``KeyboardInterrupt``), the workers stopped first.
+    ``committed`` is called after the results of each batch are yielded (the console shows them
+    then, a batch at a time)."""
+    done = [0]  # files whose batch was committed (or, in a dry run, examined)
+    try:
+        yield from _each_in_pool(files, campaign, store, received_at, workers, committed, done)
+    except StoreProblem as exc:
+        recorded = f"本次收表在出错前已处理 {done[0]} 个文件（共 {len(files)} 个）。" if done[0] else ""
+        raise StoreProblem(f"{exc}{recorded}{not_recorded(files[done[0]:])}") from None
+
+
+def not_recorded(files: Sequence[Path | str], shown_at_most: int = 20) -> str:
     """The files a stopped run did not record, named (the first ``shown_at_most``)."""
     if not files:
         return ""
@@ -379,69 +495,50 @@ def not_recorded(files: list[Path], shown_at_most: int = 20) -> str:
     return f"以下 {len(files)} 个文件没有入库：{names}{more}。"
 
 
-def _ingest_in_pool(files, campaign, store, received_at, advance, workers, results) -> None:
-    from concurrent.futures import ProcessPoolExecutor
-
+def _each_in_pool(files, campaign, store, received_at, workers, committed, done) -> Iterator[FileResult]:
     import campaign315.intake.read.docx  # noqa: F401  — loaded once here, inherited by forked workers
     import campaign315.intake.read.xlsx  # noqa: F401
-    from campaign315.common.pools import pool_context
+    import campaign315.intake.validate.returns  # noqa: F401
 
-    # Linux forks: workers inherit the loaded modules and start in milliseconds. c315 runs no
-    # threads (the progress bar refreshes on each file, not from a thread), so forking is safe.
-    # Windows spawns: each worker imports c315 and gets its arguments pickled (initargs).
-    context = pool_context()
+    workers = workers or (cores() if len(files) >= PARALLEL_FROM else 1)
     archive = store.archive if store is not None else None
-    pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_worker_start,
-                               initargs=(campaign, archive, received_at, os.getpid()))
-    try:
-        chunks = max(1, min(64, len(files) // (workers * 8)))
-        for path, examined in zip(files, pool.map(_examine_in_worker, files, chunksize=chunks), strict=True):
-            found = _record(path, examined, campaign, store)
-            results.extend(found)
-            advance(found)
-    except BaseException:
-        # Stopped (Ctrl-C, a full disk): the workers' pending files are dropped, not waited for.
-        # Nothing is lost: a file is archived before it is recorded, and recorded whole or not at all.
-        for worker in multiprocessing.active_children():
-            worker.terminate()
-        pool.shutdown(wait=False, cancel_futures=True)
-        raise
-    pool.shutdown()
+    batch: list[Examined] = []
+    size, started, paths = 0, 0.0, 0
+    # Workers are forked on Linux (they inherit the loaded modules) and spawned on Windows (each
+    # gets the campaign, the archive and the time as its setup's arguments, pickled).
+    with Pool(_examine_in_worker, workers, setup=_worker_start, setup_args=(campaign, archive, received_at),
+              memory_limit=WORKER_MEMORY) as pool:
+        for item in pool.map(files, idle=BATCH_SECONDS):
+            if item is not IDLE:
+                path, examined = item
+                if isinstance(examined, Crashed):  # the reader died on this file: keep it, reject it, go on
+                    examined = _examine(path, campaign, archive, received_at, crashed=examined)
+                if not batch:
+                    started = time.monotonic()
+                batch.extend(examined)  # a file's returns all go in one batch: recorded together
+                paths += 1
+                size += sum(len(e.returns) for e in examined)
+                if size < BATCH_FILES and time.monotonic() - started < BATCH_SECONDS:
+                    continue
+            if batch:
+                yield from _record(batch, store)
+                done[0] += paths
+                committed()
+                batch, size, paths = [], 0, 0
+        yield from _record(batch, store)
+        done[0] += paths
+        committed()
 
-
-PARALLEL_FROM = 100
-"""Below this many files a pool costs more to start than it saves."""
 
 _worker_args: tuple = ()
 
 
-def _worker_start(campaign: Campaign, archive: Archive | None, received_at: dt.datetime | None, parent: int) -> None:
-    import signal
-
+def _worker_start(campaign: Campaign, archive: Archive | None, received_at: dt.datetime | None) -> None:
     global _worker_args
     _worker_args = (campaign, archive, received_at)
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group: the main process answers it
-    _end_with(parent)
 
 
-def _end_with(parent: int) -> None:
-    """Make this worker end when the ingest that started it does, even when that is killed
-    outright: SIGKILL runs no clean-up, and the pool's workers would wait on their queue for
-    ever. Linux only (prctl PR_SET_PDEATHSIG)."""
-    if not sys.platform.startswith("linux"):
-        return
-    import ctypes
-    import signal
-
-    try:
-        ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # 1: PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
-        return
-    if os.getppid() != parent:  # it was gone before the signal was asked for
-        os._exit(1)
-
-
-def _examine_in_worker(path: Path) -> list[Examined]:
+def _examine_in_worker(path: Path | str) -> list[Examined]:
     """In a worker: the file's bytes, archived, and its examination — everything but the record."""
     campaign, archive, received_at = _worker_args
     return _examine(path, campaign, archive, received_at)

@@ -86,11 +86,18 @@ class Staffing(_Model):
         >>> s.classify("一级主任科员"), s.classify("办公室主任"), s.classify("司机")
         ('cadre', 'leader', 'unknown')
         """
+        known = self._roles.get(position)
+        if known is not None:
+            return known
         title = _TRAILING_NOTE.sub("", squash(position))  # 副所长（主持工作） → 副所长
-        for term, role in self._titles_longest_first:
-            if term and title.endswith(term):
-                return role
-        return "unknown"
+        role: Role = next((role for term, role in self._titles_longest_first if term and title.endswith(term)), "unknown")
+        if len(self._roles) < 4096:  # the same few titles come back in every roster
+            self._roles[position] = role
+        return role
+
+    @cached_property
+    def _roles(self) -> dict[str, Role]:
+        return {}
 
     def count_roles(self, positions: list[str]) -> dict[Role, int]:
         """How many leaders, cadres and unclassifiable titles among these 职务 ("" is unknown)."""

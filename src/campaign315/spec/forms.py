@@ -180,6 +180,31 @@ class StatsLayout:
     filler_cell = property(lambda self: f"B{self.footer_row}")
     filler_phone_cell = property(lambda self: f"E{self.footer_row}")
 
+    def fixed_cells(self) -> dict[tuple[int, int], str]:
+        """What the blank form holds in each locked cell from A1 to its footer, by (row, column):
+        the cells a return still holds as generated when nobody moved anything."""
+        cells = _frame_cells(self.spec, self)
+        item_header, unit_header, quantity_header, remark_header = self.spec.columns
+        cells.update({(HEADER_ROW, 1): item_header, (HEADER_ROW, 3): unit_header, (HEADER_ROW, 4): quantity_header,
+                      (HEADER_ROW, 5): remark_header})
+        for category, first, _last in self.category_runs():
+            cells[(first, 1)] = category
+        for item in self.spec.items:
+            row = self.rows[item.key]
+            if item.label:
+                cells[(row, 2)] = item.label
+            if item.unit:
+                cells[(row, 3)] = item.unit
+        return {where: text for where, text in cells.items() if text}
+
+    def input_cells(self) -> set[tuple[int, int]]:
+        """The open cells from A1 to the footer, by (row, column): what a filler types into."""
+        cells = {(UNIT_ROW, 2), (self.footer_row, 2), (self.footer_row, 5)}
+        for item in self.spec.items:
+            row = self.rows[item.key]
+            cells |= {(row, 4), (row, 5)} | ({(row, 2)} if item.free and not item.label else set())
+        return cells
+
 
 class RosterLayout:
     """Cells of 附件1: A date, B name, C position, D landline, E mobile."""
@@ -199,6 +224,26 @@ class RosterLayout:
 
     filler_cell = property(lambda self: f"B{self.footer_row}")
     filler_phone_cell = property(lambda self: f"D{self.footer_row}")
+
+    def fixed_cells(self) -> dict[tuple[int, int], str]:
+        """What the blank form holds in each locked cell from A1 to its footer, by (row, column)."""
+        cells = _frame_cells(self.spec, self)
+        cells.update({(HEADER_ROW, column): label for column, label in enumerate(self.spec.columns, start=1)})
+        return {where: text for where, text in cells.items() if text}
+
+    def input_cells(self) -> set[tuple[int, int]]:
+        """The open cells from A1 to the footer, by (row, column): what a filler types into (the
+        first date cell too: it comes filled with 14日, and may be changed)."""
+        body = {(row, column) for row in self.body_rows for column in range(1, 6)}
+        return body | {(UNIT_ROW, 2), (self.footer_row, 2), (self.footer_row, 4)}
+
+
+def _frame_cells(spec: RosterSpec | StatsSpec, layout: StatsLayout | RosterLayout) -> dict[tuple[int, int], str]:
+    """附件N, the title, 填报部门 and the footer's two labels, as generate/xlsx.py writes them."""
+    filler_label, phone_label = footer_text(spec)
+    phone_label_column = ord(layout.filler_phone_cell[0]) - ord("A")  # just left of the phone cell
+    return {(1, 1): spec.label, (TITLE_ROW, 1): spec.title, (UNIT_ROW, 1): f"{UNIT_FIELD_LABEL}：",
+            (layout.footer_row, 1): filler_label, (layout.footer_row, phone_label_column): phone_label}
 
 
 def layout_for(campaign: Campaign, attachment: AttachmentKey) -> StatsLayout | RosterLayout:

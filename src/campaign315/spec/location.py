@@ -77,7 +77,9 @@ class Location(NamedTuple):
 
     def at_column(self, column: int) -> Location:
         """The cell in the same row at another column (a cell the row does not reach)."""
-        return self._replace(column=column) if self.kind in ("cell", "table-cell") else self
+        if self.kind in ("cell", "table-cell"):  # tuple.__new__: a third of _replace's cost, once per cell read
+            return tuple.__new__(Location, (self.kind, self.name, self.table, self.row, column))
+        return self
 
     def __str__(self) -> str:
         if self.kind == "cell":

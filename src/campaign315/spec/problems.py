@@ -46,6 +46,7 @@ class Code(StrEnum):
     FORMAT_UNKNOWN = ("format-unknown", "error", "不是 Excel 或 Word 文件（{detail}）。请用下发的 .xlsx 或 .docx 表格填写后报送。")
     FILE_CORRUPT = ("file-corrupt", "error", "文件已损坏，无法打开（{detail}）。请重新保存后报送。")
     FILE_UNSAFE = ("file-unsafe", "error", "文件内容不安全，已拒收（{detail}）。请用下发的表格重新填写。")
+    READER_CRASHED = ("reader-crashed", "error", "读取这个文件时读取程序异常退出（{detail}），无法读取，已拒收；原件已存档，其他文件照常收取。请在 Excel/WPS/Word 中打开后另存为 .xlsx 或 .docx 再报送。")
     FORMAT_NOT_ELECTRONIC = ("format-not-electronic", "error", "这是{detail}，c315 无法从中读取填写的内容。请报送填好的 Excel（.xlsx）或 Word（.docx）原文件，不要打印后扫描、拍照或转成 PDF。")
     FORMAT_OTHER_ARCHIVE = ("format-other-archive", "error", "这是 {detail} 压缩包，c315 只能打开 .zip 压缩包。请直接报送其中的 Excel/Word 文件，或改用 .zip 格式压缩后报送。")
     ZIP_EMPTY = ("zip-empty", "error", "压缩包里没有任何文件。请把填好的 Excel/Word 文件放进压缩包，或直接报送这些文件。")

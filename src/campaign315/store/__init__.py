@@ -22,7 +22,7 @@ from urllib.parse import unquote, urlsplit
 
 from campaign315.common.errors import UsageError
 from campaign315.store.base import Archive, Store
-from campaign315.store.records import ArchiveRecord, NewReturn, StoredReturn
+from campaign315.store.records import ArchiveRecord, NewReturn, ReturnRows, StoredReturn, rows_of
 
 POSTGRES_SCHEMES = ("postgresql", "postgres")
 
@@ -89,5 +89,5 @@ def describe_location(location: Path | str) -> str:
     return where
 
 
-__all__ = ["Archive", "ArchiveRecord", "NewReturn", "Store", "StoredReturn", "describe_location", "open_store",
-           "parse_location", "password_in"]
+__all__ = ["Archive", "ArchiveRecord", "NewReturn", "ReturnRows", "Store", "StoredReturn", "describe_location",
+           "open_store", "parse_location", "password_in", "rows_of"]

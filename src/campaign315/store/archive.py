@@ -65,19 +65,36 @@ class FolderArchive(ContentKeys):
 
     def __init__(self, folder: Path):
         self.folder = Path(folder)
+        self._made: set[str] = set()  # subfolders this process made or found (not pickled: see __getstate__)
+
+    def __getstate__(self) -> dict:
+        return {"folder": self.folder}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__init__(state["folder"])
 
     def put(self, data: bytes, sha256: str, suffix: str = "") -> str:
         """Keep ``data`` (whose SHA-256 is ``sha256``) and return its key. Written atomically and
         safe from several processes at once: the same content always lands at the same name."""
         key = self.key_for(sha256, suffix)
-        target = self._path(key)
+        target = self.folder / sha256[:2] / key.rsplit("/", 1)[1]
         try:
-            if not target.exists():
-                write_atomically(target, data)
+            if not os.path.exists(target):
+                self._write(target, data, sha256[:2])
             faults.reached("archive-written")
         except OSError as exc:
             raise os_failure(exc, f"存档文件夹 {self.folder}") or exc from None
         return key
+
+    def _write(self, target: Path, data: bytes, subfolder: str) -> None:
+        """``write_atomically``, with the subfolder made once per process, not looked up per file."""
+        if subfolder not in self._made:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            self._made.add(subfolder)
+        try:
+            write_atomically(target, data, folder_exists=True)
+        except FileNotFoundError:  # the subfolder went away meanwhile
+            write_atomically(target, data)
 
     def read(self, key: str) -> bytes:
         """The bytes kept under ``key``; ``OSError`` when they are gone."""

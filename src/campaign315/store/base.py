@@ -10,7 +10,14 @@ from collections.abc import Iterable, Sequence
 from typing import Protocol
 
 from campaign315.spec.forms import RosterEntry, StatsLine
-from campaign315.store.records import ArchiveRecord, NewReturn, StoredReturn
+from campaign315.store.records import (
+    ArchiveRecord,
+    NewReturn,
+    ReturnRows,
+    StoredReturn,
+    by_file,
+    new_from_rows,
+)
 
 
 class Archive(Protocol):
@@ -83,6 +90,21 @@ class Store(ABC):
     def copy_in(self, stored: StoredReturn, lines: list[StatsLine], entries: list[RosterEntry]) -> int | None:
         """Record a return another store kept, as it was kept (``c315 store copy``); its new id, or
         None when this store has it already."""
+
+    def record_rows(self, batch: list[ReturnRows]) -> list[int | None]:
+        """Record the returns of several files, each file (its returns: consecutive rows with one
+        SHA-256) all or nothing, as :meth:`record_returns` does one; their ids (None for the
+        returns of a file recorded already, this batch included). A backend that can writes the
+        batch in one transaction; this one records a file at a time.
+
+        Fault points (:mod:`~campaign315.common.faults`): ``in-transaction`` is reached once per
+        return, its rows written and its transaction not yet committed; ``return-recorded`` once
+        per return, after the transaction that holds it committed."""
+        ids: list[int | None] = []
+        for group in by_file(batch):
+            found = self.record_returns([new_from_rows(one) for one in group])
+            ids.extend(found if found is not None else [None] * len(group))
+        return ids
 
     @abstractmethod
     def returns(self, campaign: str, unit: str | None = None, with_problems: bool = True) -> list[StoredReturn]:

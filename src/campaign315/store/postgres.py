@@ -128,6 +128,10 @@ def _engine(url: str, settings: tuple[str, ...] = ()) -> Engine:
     return engine
 
 
+class _Refused(Exception):
+    """A row of a batch the schema refused, in pipeline mode: the batch is written again without it."""
+
+
 class PostgresStore(SQLStore):
     """The store in the PostgreSQL database ``url`` names, its archive in the same database."""
 
@@ -167,12 +171,35 @@ class PostgresStore(SQLStore):
     def _dialect_insert(self, table):
         return pg_insert(table)
 
+    def record_rows(self, batch):
+        """As :meth:`SQLStore.record_rows`: one transaction per batch (retried whole on a
+        serialization failure), each file under its savepoint — not in pipeline mode, where a
+        savepoint's rollback loses psycopg's prepared statements and a refused row cannot be told
+        apart from the file after it."""
+        self._plain = True
+        try:
+            return super().record_rows(batch)
+        finally:
+            self._plain = False
+
+    _refusable = _was_refused = _plain = False
+
+    def _exec(self, driver, sql: str) -> None:
+        driver.execute(sql, prepare=False)  # never a prepared statement: a savepoint's rollback would lose it
+
+    def _refused(self, driver) -> None:
+        if not self._plain:
+            self._was_refused = True  # leaving the aborted pipeline may raise another error instead
+            raise _Refused
+
     def _write_records(self, work):
         """One transaction of returns in psycopg's pipeline mode: ``BEGIN`` goes with the first
         ``INSERT`` and a return's lines with the ``COMMIT`` — two round trips a return instead of
         five. Tried again whole when the server could not serialise it, as :meth:`_write` does."""
         import psycopg
 
+        if self._plain:
+            return self._write(work)
         driver = self.conn.connection.driver_connection
         for attempt in range(RETRIES):
             try:
@@ -183,6 +210,8 @@ class PostgresStore(SQLStore):
                         driver.execute("COMMIT")
                     return result
                 except psycopg.Error as exc:
+                    if self._refusable and (self._was_refused or isinstance(exc, psycopg.errors.IntegrityError)):
+                        raise _Refused from exc  # rolled back below, written again without the pipeline
                     raise DBAPIError.instance("COMMIT", None, exc, psycopg.Error, dialect=self.engine.dialect) from exc
                 except BaseException:
                     with contextlib.suppress(psycopg.Error):
@@ -261,7 +290,7 @@ def failure(server: Server, error: BaseException | None, connected: bool, invali
     return StoreProblem(f"{server} 操作失败（{detail}）。{_NOT_WRITTEN}请重新运行同一命令；如仍失败，请联系数据库管理员。")
 
 
-_NOT_WRITTEN = "正在写入的那一份报表没有入库（每份报表要么整份入库，要么完全不入库），已入库的都完好。"
+_NOT_WRITTEN = "正在写入的那一批报表没有入库（每份报表要么整份入库，要么完全不入库），已入库的都完好。"
 
 
 def _connection_lost(server: Server) -> StoreProblem:

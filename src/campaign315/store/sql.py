@@ -3,8 +3,8 @@
 connect, how a write transaction begins, which failures are worth a retry, and how a failure of
 the medium is said to the collector.
 
-Transactions: each write (one return, or a batch of them: :meth:`SQLStore.record_many`) is one
-transaction, retried whole when the database answers that it could not serialise it; reads run
+Transactions: each write (one file's returns, or a batch of them: :meth:`SQLStore.record_rows`,
+:meth:`SQLStore.record_many`) is one transaction, retried whole when the database answers that it could not serialise it; reads run
 in a transaction of their own, or inside :meth:`SQLStore.snapshot`, which gives a summary one
 consistent view of the store while other processes write.
 """
@@ -18,7 +18,7 @@ from typing import TypeVar
 
 from sqlalchemy import bindparam, event, func, select
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, IntegrityError, SQLAlchemyError
 
 from campaign315.common import faults
 from campaign315.common.errors import StoreProblem
@@ -26,7 +26,7 @@ from campaign315.spec.forms import ActivityStats, DutyRoster, RosterEntry, Stats
 from campaign315.spec.location import Location
 from campaign315.spec.problems import Code, Problem
 from campaign315.store.base import Store
-from campaign315.store.records import ArchiveRecord, NewReturn, StoredReturn
+from campaign315.store.records import ArchiveRecord, NewReturn, ReturnRows, StoredReturn, by_file
 from campaign315.store.schema import (
     SCHEMA_REVISION,
     archive_files,
@@ -245,6 +245,47 @@ class SQLStore(Store):
                 faults.reached("return-recorded")
         return ids
 
+    def record_rows(self, batch: list[ReturnRows]) -> list[int | None]:
+        """The returns of several files in one transaction (retried whole when the database could
+        not serialise it). Each file's returns (consecutive, one SHA-256) are written all or
+        nothing, under a savepoint: a file recorded already for its campaign (by an earlier run, a
+        concurrent one, or earlier in this batch) is left out, not an error — its ids are None."""
+        if not batch:
+            return []
+        now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+        groups = [[(rows, _rows_row(rows, now)) for rows in group] for group in by_file(batch)]
+
+        def work(conn: Connection) -> list[int | None]:
+            driver = conn.connection.driver_connection
+            ids: list[int | None] = []
+            for group in groups:
+                self._exec(driver, "SAVEPOINT one_file")
+                written: list[int | None] = []
+                try:
+                    for rows, row in group:
+                        return_id = self._insert_return(conn, row)
+                        if return_id is None:  # recorded already: nothing of this file is kept
+                            break
+                        written.append(return_id)
+                        self._insert_children(return_id, rows.problem_records(), _rows_lines(rows),
+                                              _rows_entries(rows))
+                        faults.reached("in-transaction")
+                except IntegrityError:  # a row the schema refuses: this file is left out, the rest kept
+                    self._refused(driver)
+                    written = []
+                if len(written) < len(group):
+                    self._exec(driver, "ROLLBACK TO SAVEPOINT one_file")
+                    written = [None] * len(group)
+                self._exec(driver, "RELEASE SAVEPOINT one_file")
+                ids.extend(written)
+            return ids
+
+        ids = self._write_records(work)
+        for return_id in ids:
+            if return_id is not None:
+                faults.reached("return-recorded")
+        return ids
+
     def copy_in(self, stored: StoredReturn, lines: list[StatsLine], entries: list[RosterEntry]) -> int | None:
         """Record a return kept by another store, as it was kept there (``c315 store copy``);
         None when this store has it already."""
@@ -379,6 +420,14 @@ class SQLStore(Store):
     def _start_snapshot(self, conn: Connection) -> None:
         """Make the transaction just begun a consistent, read-only view."""
 
+    def _exec(self, driver, sql: str) -> None:
+        """A statement of the store's own on the driver's connection (a savepoint)."""
+        driver.execute(sql)
+
+    def _refused(self, driver) -> None:
+        """After a statement the schema refused, inside :meth:`record_rows`' transaction: make the
+        connection ready for ``ROLLBACK TO SAVEPOINT`` (nothing to do on SQLite)."""
+
     def _dialect_insert(self, table):
         raise NotImplementedError
 
@@ -410,6 +459,33 @@ def _return_row(new: NewReturn, now: str) -> dict:
         "filler": form.filler if form else "", "filler_phone": form.filler_phone if form else "",
         "errors": errors, "warnings": len(new.problems) - errors, "ingested_at": now,
     }
+
+
+def _rows_row(rows: ReturnRows, now: str) -> dict:
+    errors = rows.errors
+    return {
+        "campaign": rows.campaign, "sha256": rows.sha256, "place": rows.place, "filename": rows.filename,
+        "source_path": rows.source_path, "archive_key": rows.archive_key, "unit": rows.unit,
+        "attachment": rows.attachment, "outcome": rows.outcome,
+        "received_at": rows.received_at.isoformat(), "received_ts": rows.received_at.timestamp(),
+        "document_modified": rows.document_modified.isoformat() if rows.document_modified else None,
+        "filler": rows.filler, "filler_phone": rows.filler_phone,
+        "errors": errors, "warnings": len(rows.problems) - errors, "ingested_at": now,
+    }
+
+
+_LINE_COLUMNS = ("item_key", "quantity", "remark", "label", "cell_kind", "cell_name", "cell_table", "cell_row",
+                 "cell_column")
+
+
+def _rows_lines(rows: ReturnRows) -> list[dict]:
+    return [dict(zip(_LINE_COLUMNS, line, strict=True)) for line in rows.lines or ()]
+
+
+def _rows_entries(rows: ReturnRows) -> list[dict]:
+    return [{"seq": n, "date": date.isoformat() if date else None, "name": name, "position": position,
+             "landline": landline, "mobile": mobile}
+            for n, (date, name, position, landline, mobile) in enumerate(rows.entries or ())]
 
 
 def _form_rows(new: NewReturn) -> tuple[list[dict], list[dict]]:

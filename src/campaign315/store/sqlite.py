@@ -2,8 +2,8 @@
 archive beside it (``archive/``). The only module of c315 that imports ``sqlite3``; the queries
 are :mod:`.sql`'s, shared with PostgreSQL.
 
-Each return is one transaction (``BEGIN IMMEDIATE``: writers queue for the lock, readers go on);
-the file's bytes are archived before anything parses them. The database carries its schema
+Returns are written in batches, one transaction each (``BEGIN IMMEDIATE``: writers queue for the
+lock, readers go on), every file in it whole or not at all; the file's bytes are archived before anything parses them. The database carries its schema
 version twice: Alembic's revision (``alembic_version``) and ``PRAGMA user_version``, which every
 release of c315 reads — so a store from the previous release is upgraded in place when opened
 (one written by the first release is converted first), and one from a newer c315 is refused.

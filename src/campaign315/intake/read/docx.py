@@ -4,10 +4,8 @@ cells (gridSpan) spread over their columns and vertically merged continuations l
 
 from __future__ import annotations
 
-import zipfile
-
 from campaign315.intake.read.cells import Cell, Package, Row, Sheet
-from campaign315.intake.read.zipparts import Unreadable, parse_xml, read_part
+from campaign315.intake.read.zipparts import Unreadable, ZipPackage, parse_xml
 from campaign315.spec.location import Location
 from campaign315.spec.problems import Code
 
@@ -16,8 +14,8 @@ MAX_ROWS = 5000
 MAX_COLS = 64  # grid columns in one table row; a form has 5
 
 
-def read_docx(zf: zipfile.ZipFile) -> Package:
-    data = read_part(zf, "word/document.xml")
+def read_docx(package: ZipPackage) -> Package:
+    data = package.part("word/document.xml")
     if data is None:
         raise Unreadable(Code.FILE_CORRUPT, "缺少 word/document.xml")
     body = parse_xml(data, "word/document.xml").find(f"{W}body")
@@ -56,28 +54,40 @@ def _table_rows(table, number: int, room: int) -> list[Row]:
             raise Unreadable(Code.FILE_UNSAFE, f"文档超过 {MAX_ROWS} 行，远超报表大小")
         cells: list[Cell] = []
         for tc in children(tr, "tc"):
-            props = tc.find(f"{W}tcPr")
-            span, continued = grid_span(tc), False
+            props = tc.find(_TC_PR)
+            span, continued = 1, False
             if props is not None:
-                v_merge = props.find(f"{W}vMerge")
-                continued = v_merge is not None and v_merge.get(f"{W}val", "continue") == "continue"
-            text = "" if continued else "\n".join(t for t in (_text(p) for p in tc.iter(f"{W}p")) if t)
+                span = _span_of(props.find(_GRID_SPAN))
+                v_merge = props.find(_V_MERGE)
+                continued = v_merge is not None and v_merge.get(_VAL, "continue") == "continue"
+            text = "" if continued else "\n".join(t for t in map(_text, tc.iter(_P)) if t)
             column = len(cells) + 1
             if column + span - 1 > MAX_COLS:  # checked before the cells exist: spans multiply them
                 raise Unreadable(Code.FILE_UNSAFE, f"表{number} 第{r}行超过 {MAX_COLS} 列，远超报表大小")
-            cells.append(Cell(text or None, Location.table_cell(number, r, column)))
-            cells.extend(Cell(None, Location.table_cell(number, r, column + k)) for k in range(1, span))
-        rows.append(Row(cells, Location.table_cell(number, r, 1), table=number, number=r))
+            cells.append(Cell(text or None, _table_cell(number, r, column)))
+            cells.extend(Cell(None, _table_cell(number, r, column + k)) for k in range(1, span))
+        rows.append(Row(cells, _table_cell(number, r, 1), table=number, number=r))
     return rows
+
+
+def _table_cell(table: int, row: int, column: int) -> Location:
+    return tuple.__new__(Location, ("table-cell", "", table, row, column))  # Location.table_cell, made per cell
+
+
+_P, _T, _TAB, _BR = f"{W}p", f"{W}t", f"{W}tab", f"{W}br"
+_TC_PR, _GRID_SPAN, _V_MERGE, _VAL = f"{W}tcPr", f"{W}gridSpan", f"{W}vMerge", f"{W}val"
 
 
 def grid_span(tc) -> int:
     """How many grid columns a w:tc covers (its gridSpan, read as Word reads it: 1 to 64)."""
-    span = tc.find(f"{W}tcPr/{W}gridSpan")
+    return _span_of(tc.find(f"{W}tcPr/{W}gridSpan"))
+
+
+def _span_of(span) -> int:
     if span is None:
         return 1
     try:
-        return max(1, min(int(span.get(f"{W}val", "1")), 64))
+        return max(1, min(int(span.get(_VAL, "1")), 64))
     except ValueError:
         return 1
 
@@ -95,11 +105,12 @@ def children(parent, name: str):
 
 def _text(paragraph) -> str:
     parts = []
-    for node in paragraph.iter(f"{W}t", f"{W}tab", f"{W}br"):
-        if node.tag == f"{W}t":
+    for node in paragraph.iter(_T, _TAB, _BR):
+        tag = node.tag
+        if tag == _T:
             parts.append(node.text or "")
-        elif node.tag == f"{W}tab":
+        elif tag == _TAB:
             parts.append("\t")
-        elif node.tag == f"{W}br":
+        else:
             parts.append("\n")
     return "".join(parts).strip()

@@ -19,6 +19,7 @@ from campaign315.intake.read.zipparts import (
     MAX_TOTAL_XML_BYTES,
     MAX_XML_PART_BYTES,
     Unreadable,
+    ZipPackage,
     modified_time,
     read_custom_properties,
     read_part,
@@ -43,10 +44,11 @@ def read_package(data: bytes, name: str = "") -> Package:
     zf, data = _canonical(zf, data)
     names = set(zf.namelist())
     _check_package(names)
+    parts = ZipPackage(data, zf)
     if "xl/workbook.xml" in names:
         from campaign315.intake.read.xlsx import read_xlsx
 
-        package = read_xlsx(data, zf)
+        package = read_xlsx(parts)
     elif "xl/workbook.bin" in names:
         from campaign315.intake.read.xlsx import read_xlsb
 
@@ -54,7 +56,7 @@ def read_package(data: bytes, name: str = "") -> Package:
     elif "word/document.xml" in names:
         from campaign315.intake.read.docx import read_docx
 
-        package = read_docx(zf)
+        package = read_docx(parts)
     elif "mimetype" in names:
         mimetype = zf.read("mimetype")
         if b"encryption-data" in (read_part(zf, "META-INF/manifest.xml") or b""):
@@ -63,15 +65,15 @@ def read_package(data: bytes, name: str = "") -> Package:
             from campaign315.intake.read.extent import check_ods
             from campaign315.intake.read.xlsx import read_with_calamine
 
-            check_ods(zf)
+            check_ods(parts)
             return read_with_calamine(data, "ods")
         raise Unreadable(Code.FORMAT_LEGACY, "OpenDocument 文本（.odt）")
     elif "EncryptionInfo" in names:
         raise Unreadable(Code.FORMAT_ENCRYPTED)
     else:
         raise Unreadable(Code.FORMAT_UNKNOWN, "压缩包里不是 Excel 或 Word 文档")
-    package.properties = read_custom_properties(zf) | package.properties
-    package.modified = modified_time(zf)
+    package.properties = read_custom_properties(parts) | package.properties
+    package.modified = modified_time(parts)
     return package
 
 
@@ -162,9 +164,10 @@ def check_xml_parts(data: bytes) -> None:
     ones the reader skipped included — before another library (openpyxl, python-docx) opens it."""
     with open_zip(data) as zf:
         _check_limits(zf)
+        parts = ZipPackage(data, zf)
         for name in zf.namelist():
             if name.endswith((".xml", ".rels")):
-                read_part(zf, name)
+                parts.part(name)
 
 
 def _read_ole(data: bytes, name: str) -> Package:

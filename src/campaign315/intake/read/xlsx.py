@@ -1,18 +1,16 @@
 """Workbooks: values through python-calamine (fast, and the cached results of formulas), plus the
 two things calamine does not show — which cells hold formulas, and the custom properties — read
-from the zip directly, and only when the sheet has any formula."""
+from the parts the size checks already inflated, and parsed only when a sheet holds a formula."""
 
 from __future__ import annotations
 
-import datetime as dt
 import io
 import re
 import zipfile
 
-from campaign315.intake.read.cells import Cell, Package, Row, Sheet
-from campaign315.intake.read.zipparts import Unreadable, parse_xml, read_part
+from campaign315.intake.read.cells import Package, Sheet
+from campaign315.intake.read.zipparts import Unreadable, ZipPackage, parse_xml, read_part
 from campaign315.spec.forms import IDENTITY_SHEET
-from campaign315.spec.location import Location
 from campaign315.spec.problems import Code
 
 _MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
@@ -23,19 +21,17 @@ MAX_COLS = 64
 _FORMULA = re.compile(rb"<(?:\w+:)?f[ >/]")
 
 
-def read_xlsx(data: bytes, zf: zipfile.ZipFile) -> Package:
+def read_xlsx(package: ZipPackage) -> Package:
     from campaign315.intake.read.extent import check_xlsx
 
-    check_xlsx(zf)  # before calamine lays the sheets out
-    package = read_with_calamine(data, "xlsx")
-    formulas = _formulas_by_sheet(zf)
-    if formulas:
-        for sheet in package.sheets:
-            found = formulas.get(sheet.name)
-            if found:
-                sheet.rows = [Row([_with_formula(cell, found) for cell in row.cells], row.start, number=row.number)
-                              for row in sheet.rows]
-    return package
+    check_xlsx(package)  # before calamine lays the sheets out
+    read = read_with_calamine(package.data, "xlsx")
+    formulas = _formulas_by_sheet(package)
+    for sheet in read.sheets:
+        found = formulas.get(sheet.name)
+        if found:
+            sheet.with_formulas(found)
+    return read
 
 
 def read_xlsb(data: bytes, zf: zipfile.ZipFile) -> Package:
@@ -72,8 +68,7 @@ def read_xlsb(data: bytes, zf: zipfile.ZipFile) -> Package:
     for sheet in package.sheets:
         found = by_sheet.get(sheet.name)
         if found:
-            sheet.rows = [Row([_with_formula(cell, found) for cell in row.cells], row.start, number=row.number)
-                          for row in sheet.rows]
+            sheet.with_formulas(found)
     return package
 
 
@@ -111,14 +106,7 @@ def read_with_calamine(data: bytes, fmt: str) -> Package:
         if meta.name == IDENTITY_SHEET:
             properties = {str(r[0]).strip(): _text(r[1]) for r in values if len(r) >= 2 and str(r[0]).startswith("c315.")}
             continue
-        hidden = "Visible" not in str(meta.visible)
-        name = meta.name
-        rows = [
-            Row([Cell(_value(v), Location("cell", name, 0, r, c)) for c, v in enumerate(row, start=1)],
-                Location.cell(name, r, 1), number=r)
-            for r, row in enumerate(values, start=1)
-        ]
-        sheets.append(Sheet(meta.name, rows, hidden=hidden))
+        sheets.append(Sheet(meta.name, hidden="Visible" not in str(meta.visible), values=values))
     return Package(fmt, sheets, properties=properties)
 
 
@@ -128,30 +116,21 @@ def _from_calamine(exc: BaseException) -> bool:
     return isinstance(exc, Exception) or type(exc).__name__ == "PanicException"
 
 
-def _value(v):
-    if v == "" or v is None:
-        return None
-    if isinstance(v, dt.datetime) and v.time() == dt.time(0):
-        return v.date()
-    return v
-
-
 def _text(v) -> str:
     return str(int(v)) if isinstance(v, float) and v.is_integer() else str(v).strip()
 
 
-def _with_formula(cell: Cell, formulas: dict[tuple[int, int], str]) -> Cell:
-    formula = formulas.get((cell.location.row, cell.location.column))
-    return cell if formula is None else Cell(cell.value, cell.location, formula)
-
-
-def _formulas_by_sheet(zf: zipfile.ZipFile) -> dict[str, dict[tuple[int, int], str]]:
+def _formulas_by_sheet(package: ZipPackage) -> dict[str, dict[tuple[int, int], str]]:
     """{sheet name: {(row, column): "=formula"}} — only sheets whose XML holds an ``<f>`` element."""
-    parts = {name: read_part(zf, name) for name in zf.namelist() if name.startswith("xl/worksheets/") and name.endswith(".xml")}
-    with_formulas = {name: data for name, data in parts.items() if data and _FORMULA.search(data)}
+    with_formulas = {}
+    for name in package.namelist():
+        if name.startswith("xl/worksheets/") and name.endswith(".xml"):
+            data = package.part(name)
+            if data and _holds_formula(data):
+                with_formulas[name] = data
     if not with_formulas:
         return {}
-    names = _sheet_names_by_part(zf)
+    names = _sheet_names_by_part(package)
     result = {}
     for part, data in with_formulas.items():
         found = {}
@@ -162,6 +141,21 @@ def _formulas_by_sheet(zf: zipfile.ZipFile) -> dict[str, dict[tuple[int, int], s
                 found[position] = "=" + (f.text or "(共享公式)")
         result[names.get(part, part)] = found
     return result
+
+
+_PLAIN_F = re.compile(rb"<f[ >/]")
+_PREFIXED_F = re.compile(rb":f[ >/]")
+
+
+def _holds_formula(xml: bytes) -> bool:
+    """``_FORMULA.search(xml)``, in scans that start from a literal (many times faster)."""
+    if _PLAIN_F.search(xml):
+        return True
+    for found in _PREFIXED_F.finditer(xml):  # a prefixed <x:f>: the tag starts at the last < before it
+        start = xml.rfind(b"<", 0, found.start())
+        if start >= 0 and _FORMULA.match(xml, start):
+            return True
+    return False
 
 
 _A1 = re.compile(r"\$?([A-Za-z]{1,3})\$?([1-9][0-9]{0,6})")
@@ -182,9 +176,9 @@ def _position(reference: str) -> tuple[int, int] | None:
     return int(match[2]), column
 
 
-def _sheet_names_by_part(zf: zipfile.ZipFile) -> dict[str, str]:
-    workbook = parse_xml(read_part(zf, "xl/workbook.xml") or b"<x/>", "xl/workbook.xml")
-    rels_data = read_part(zf, "xl/_rels/workbook.xml.rels")
+def _sheet_names_by_part(package: ZipPackage) -> dict[str, str]:
+    workbook = parse_xml(package.part("xl/workbook.xml") or b"<x/>", "xl/workbook.xml")
+    rels_data = package.part("xl/_rels/workbook.xml.rels")
     targets = {}
     if rels_data:
         for rel in parse_xml(rels_data, "xl/_rels/workbook.xml.rels").iter(f"{_PKG_REL}Relationship"):

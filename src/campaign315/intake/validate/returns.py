@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from campaign315.common.text import squash
+from campaign315.common.text import squash, visible
 from campaign315.intake.read.cells import Cell, Package
-from campaign315.intake.read.locate import Located, locate_all
+from campaign315.intake.read.locate import Located, locate_all, locate_generated
 from campaign315.intake.validate.values import (
+    LARGEST_QUANTITY,
     is_same_as_above,
     read_duty_date,
     read_name,
@@ -26,6 +27,7 @@ from campaign315.spec.campaign import (
     Campaign,
     RosterSpec,
     Staffing,
+    StatsItem,
     StatsSpec,
     Unit,
 )
@@ -74,7 +76,7 @@ def examine(package: Package, campaign: Campaign) -> FileExamination:
     """Identify and validate every form of one read file."""
     identity = Identity.from_properties(package.properties)
     trusted = identity if identity and identity.campaign == campaign.id else None
-    forms, ignored = locate_all(package, campaign)
+    forms, ignored = _as_generated(package, campaign, trusted) or locate_all(package, campaign)
     if not forms:
         where = Location.sheet(package.sheets[0].name if package.sheets else "")
         failed = Examination(problems=[*_file_problems(identity, trusted, where), problem(Code.NOT_A_FORM, where)])
@@ -91,6 +93,17 @@ def examine(package: Package, campaign: Campaign) -> FileExamination:
             problems.append(problem(Code.ATTACHMENT_MISMATCH, located.place, "", f"{spec.label}（{spec.title}）"))
         exams.append(_examine_form(located, own, campaign, problems))
     return FileExamination(_one_per_attachment(exams, campaign), ignored)
+
+
+def _as_generated(package: Package, campaign: Campaign, trusted: Identity | None) -> tuple[list[Located], list[Location]] | None:
+    """The fast path: a workbook of one sheet that c315 generated for the attachment its identity
+    names, found by position (:func:`locate_generated`) — exactly what :func:`locate_all` finds
+    there. None for anything else (several sheets or tables, a form moved or edited): the general
+    search then looks at every sheet and table."""
+    if trusted is None or len(package.sheets) != 1:
+        return None
+    located = locate_generated(package, campaign, trusted.attachment)
+    return ([located], []) if located is not None else None
 
 
 def _file_problems(identity: Identity | None, trusted: Identity | None, where: Location) -> list[Problem]:
@@ -185,60 +198,111 @@ def _identify_unit(located: Located, identity: Identity | None, campaign: Campai
 # --- 附件2 ---------------------------------------------------------------------------------
 
 
+class _StatsKeys:
+    """What read_stats compares a return's rows with, folded once per form definition (not once
+    per return): the header labels, each item by (category, label), and by its label alone."""
+
+    def __init__(self, spec: StatsSpec):
+        self.headers = tuple(squash(c) for c in spec.columns)
+        self.by_label = {(squash(i.category), squash(i.label)): i for i in spec.items}
+        labels = [squash(i.label) for i in spec.items]
+        # A label found in one item only still names it when its category cell is gone (deleting the
+        # first row of a merged category cell takes the category's text with it).
+        self.by_label_alone = {squash(i.label): i for i in spec.items if i.label and labels.count(squash(i.label)) == 1}
+        self.free_by_category = {}
+        for item in spec.items:
+            if item.free and not item.label:
+                self.free_by_category.setdefault(squash(item.category), item)
+        self.order = {item.key: n for n, item in enumerate(spec.items)}
+        self.units = {item.key: squash(item.unit) for item in spec.items}
+        # Each row of the generated form as the search would name it, when its locked cells decide
+        # it: (category, label, item); label None where the filler types the item (其他). None
+        # when a row could be left wholly empty (the search must skip it and count on).
+        self.placed: list[tuple[str, str | None, StatsItem | None]] | None = []
+        previous = None
+        for item in spec.items:
+            category, starts_run, previous = squash(item.category), item.category != previous, item.category
+            if item.label:
+                self.placed.append((category, squash(item.label), self.lookup(category, squash(item.label))))
+            elif starts_run:
+                self.placed.append((category, None, None))
+            else:
+                self.placed = None
+                break
+
+    def lookup(self, category: str, label: str):
+        """The item a row names by its (squashed) category and label, or None."""
+        return self.by_label.get((category, label)) or self.free_by_category.get(category) or self.by_label_alone.get(label)
+
+
+_KEYS: dict[int, tuple[StatsSpec, _StatsKeys]] = {}
+
+
+def _stats_keys(spec: StatsSpec) -> _StatsKeys:
+    known = _KEYS.get(id(spec))
+    if known is None or known[0] is not spec:
+        known = _KEYS[id(spec)] = (spec, _StatsKeys(spec))
+    return known[1]
+
+
 def read_stats(located: Located, spec: StatsSpec, unit_name: str, problems: list[Problem]) -> ActivityStats:
-    item_header, unit_header, quantity_header, remark_header = (squash(c) for c in spec.columns)
+    keys = _stats_keys(spec)
+    item_header, unit_header, quantity_header, remark_header = keys.headers
     category_col = located.columns[item_header]
     label_col, unit_col = category_col + 1, located.columns[unit_header]
     quantity_col, remark_col = located.columns[quantity_header], located.columns[remark_header]
 
-    by_label = {(squash(i.category), squash(i.label)): i for i in spec.items}
-    # A label found in one item only still names it when its category cell is gone (deleting the
-    # first row of a merged category cell takes the category's text with it).
-    labels = [squash(i.label) for i in spec.items]
-    by_label_alone = {squash(i.label): i for i in spec.items if i.label and labels.count(squash(i.label)) == 1}
-
-    def lookup(category: str, label: str):
-        return by_label.get((category, label)) or _free_item(spec, category, label) or by_label_alone.get(label)
-
-    order = {item.key: n for n, item in enumerate(spec.items)}
+    order = keys.order
     pending = {item.key for item in spec.items}
     lines: dict[str, StatsLine] = {}
     item_locations: dict[str, Location] = {}
-    body = [row for row in located.body if not all(c.is_empty for c in row.cells)]
+    # Each row named by its category (carried down a merged cell) and label. Where the form is as
+    # generated, its locked cells already say which item each row is: only typed item cells are read.
+    named, category = [], ""
+    as_generated = located.as_generated and keys.placed is not None and len(located.body) == len(spec.items)
+    if as_generated:
+        for row, (category, label, item) in zip(located.body, keys.placed, strict=True):
+            if label is None:
+                label = row.squashed_at(label_col)
+                item = keys.lookup(category, label)
+            named.append((row, category, label, item))
+    else:
+        for row in located.body:
+            if row.is_empty:
+                continue
+            category = row.squashed_at(category_col) or category
+            label = row.squashed_at(label_col)
+            named.append((row, category, label, keys.lookup(category, label)))
     # Items whose label is somewhere in the body: a row in an expected item's place is that item
     # relabelled only when the item's own label is nowhere else (else a row was inserted).
-    present, category = set(), ""
-    for row in body:
-        category = squash(row.cell(category_col).text) or category
-        label = squash(row.cell(label_col).text)
-        item = lookup(category, label)
-        if item is not None:
-            present.add(item.key)
-    category, last_index = "", -1
-    for position, row in enumerate(body):
-        category = squash(row.cell(category_col).text) or category
-        label_cell = row.cell(label_col)
-        label = squash(label_cell.text)
-        item = lookup(category, label)
-        quantity_cell, remark_cell = row.cell(quantity_col), row.cell(remark_col)
+    present = {item.key for *_, item in named if item is not None}
+    last_index = -1
+    for position, (row, category, label, item) in enumerate(named):
         if item is None or item.key not in pending:
+            label_cell = row.cell(label_col)
             shown = label_cell.text.strip() or category
             expected = spec.items[position] if position < len(spec.items) else None
             if expected is not None and expected.key in pending and expected.key not in present and label:
                 pending.discard(expected.key)
                 problems.append(problem(Code.ITEM_LABEL_CHANGED, label_cell.location, shown, row.number))
-            elif quantity_cell.is_empty and remark_cell.is_empty:
+            elif row.is_empty_at(quantity_col) and row.is_empty_at(remark_col):
                 problems.append(problem(Code.ITEM_ADDED_EMPTY, label_cell.location, shown))
             else:
                 problems.append(problem(Code.ITEM_ADDED, label_cell.location, shown))
             continue
         pending.discard(item.key)
         if order[item.key] < last_index:
-            problems.append(problem(Code.ITEM_REORDERED, label_cell.location, item.title))
+            problems.append(problem(Code.ITEM_REORDERED, row.cell(label_col).location, item.title))
         last_index = max(last_index, order[item.key])
-        unit_cell = row.cell(unit_col)
-        typed_unit = unit_cell.text.strip()
-        if squash(typed_unit) != squash(item.unit):
+        if as_generated:
+            line = _line_as_generated(row, item, label_col, unit_col, quantity_col, remark_col, problems)
+            if line is not None:
+                lines[item.key], item_locations[item.key] = line, line.cell
+                continue
+        quantity_cell, remark_cell = row.cell(quantity_col), row.cell(remark_col)
+        if row.value_at(unit_col) != item.unit and row.squashed_at(unit_col) != keys.units[item.key]:
+            unit_cell = row.cell(unit_col)
+            typed_unit = unit_cell.text.strip()
             if quantity_cell.is_empty and is_figure(unit_cell, item.unit):
                 problems.append(problem(Code.FIGURE_IN_UNIT, unit_cell.location, typed_unit))
             else:
@@ -246,14 +310,14 @@ def read_stats(located: Located, spec: StatsSpec, unit_name: str, problems: list
         if quantity_cell.is_empty and is_figure(remark_cell, item.unit):
             problems.append(problem(Code.FIGURE_IN_REMARK, remark_cell.location, remark_cell.text.strip()))
         quantity, found = read_quantity(quantity_cell, item.unit)
-        if item.free and quantity_cell.is_empty and remark_cell.is_empty and (item.label or label_cell.is_empty):
+        if item.free and quantity_cell.is_empty and remark_cell.is_empty and (item.label or row.is_empty_at(label_col)):
             found = []  # a 其他 row left blank is the normal case, not an unreported figure
         problems.extend(found)
         lines[item.key] = StatsLine(
             key=item.key,
             quantity=quantity,
             remark=read_text(remark_cell),
-            label=read_text(label_cell) if item.free and not item.label else "",
+            label=read_text(row.cell(label_col)) if item.free and not item.label else "",
             cell=quantity_cell.location,
         )
         if item.free and quantity and not lines[item.key].remark and not lines[item.key].label:
@@ -273,22 +337,42 @@ def read_stats(located: Located, spec: StatsSpec, unit_name: str, problems: list
     return ActivityStats(unit=unit_name, lines=[lines[i.key] for i in spec.items if i.key in lines], filler=filler, filler_phone=filler_phone)
 
 
-def _free_item(spec: StatsSpec, category: str, label: str):
-    """A free (其他) row whose item cell the filler used to say what it counts."""
-    return next((i for i in spec.items if i.free and not i.label and squash(i.category) == category), None)
+def _line_as_generated(row, item: StatsItem, label_col: int, unit_col: int, quantity_col: int, remark_col: int,
+                       problems: list[Problem]) -> StatsLine | None:
+    """A row of the generated form read from its raw values in the common case — its unit as
+    generated, a whole number from 0 up, text or nothing as the remark — exactly as the general
+    reading would read it; None for anything else (the general reading then does)."""
+    quantity, remark = row.raw_at(quantity_col), row.raw_at(remark_col)
+    if (row.raw_at(unit_col) != item.unit or quantity.__class__ is not float or not quantity.is_integer()
+            or not 0 <= quantity <= LARGEST_QUANTITY or remark.__class__ is not str):
+        return None
+    label = ""
+    if item.free and not item.label:
+        typed = row.raw_at(label_col)
+        if typed.__class__ is not str:
+            return None
+        label = visible(typed)
+    line = StatsLine(key=item.key, quantity=int(quantity), remark=visible(remark), label=label, cell=row.location_at(quantity_col))
+    if item.free and line.quantity and not line.remark and not line.label:
+        problems.append(problem(Code.OTHER_WITHOUT_REMARK, row.location_at(remark_col), line.quantity))
+    return line
 
 
 # --- 附件1 ---------------------------------------------------------------------------------
 
 
+def _roster_headers(spec: RosterSpec) -> tuple[str, ...]:
+    return tuple(squash(label) for label in spec.columns)  # squash remembers: folded once per run
+
+
 def read_roster(located: Located, spec: RosterSpec, staffing: Staffing, unit: Unit | None, unit_name: str, problems: list[Problem]) -> DutyRoster:
-    columns = [located.columns[squash(label)] for label in spec.columns]
+    columns = [located.columns[label] for label in _roster_headers(spec)]
     entries: list[RosterEntry] = []
     seen: dict[str, Location] = {}
     for row in located.body:
-        date_cell, name_cell, position_cell, landline_cell, mobile_cell = (row.cell(c) for c in columns)
-        if all(c.is_empty for c in (name_cell, position_cell, landline_cell, mobile_cell)):
+        if all(row.is_empty_at(c) for c in columns[1:]):  # no one on this line (a date alone is not a person)
             continue
+        date_cell, name_cell, position_cell, landline_cell, mobile_cell = (row.cell(c) for c in columns)
         name = read_name(name_cell)
         if not name:
             problems.append(problem(Code.NAME_MISSING, name_cell.location))

@@ -1,0 +1,341 @@
+"""The Starlette application of ``c315 serve``: the API (``/api/...``, the CLI's own JSON), the
+department page (``/u/<token>``) and the collector's board (``/``, after the one-time login link).
+Every page is a view over the functions the command line calls; nothing is fetched from outside.
+
+Authentication: ``Authorization: Bearer <token>`` (unit or collector, see :mod:`.tokens`); a
+department page carries its token in its URL and its script sends it as a bearer token; the
+collector's board uses a session cookie (``HttpOnly``, ``SameSite=Strict``) set by the one-time
+login link, and every cookie-authenticated POST must carry the session's CSRF token.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hmac
+import io
+import json
+import logging
+import re
+import secrets
+import tempfile
+import zipfile
+from pathlib import Path
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.middleware import Middleware
+from starlette.middleware.base import BaseHTTPMiddleware
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from campaign315.common.errors import C315Error
+from campaign315.common.words import ATTACHMENT_ZH, OUTCOME_ZH, STATUS_ZH
+from campaign315.serve.tokens import Holder, Tokens
+
+HERE = Path(__file__).parent
+UPLOAD_LIMIT_SLACK = 64 * 1024
+"""Bytes of multipart framing allowed on top of the largest file ingest reads."""
+SESSION_COOKIE = "c315_session"
+log = logging.getLogger("campaign315.serve")
+
+SECURITY_HEADERS = {
+    "Content-Security-Policy": "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+                               "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-store",
+}
+
+
+def _error(status: int, message: str, code: str) -> JSONResponse:
+    return JSONResponse({"error": code, "message": message}, status_code=status)
+
+
+class Console:
+    """What one running server knows: the workspace, its tokens, the one-time login and sessions."""
+
+    def __init__(self, workspace):
+        self.ws = workspace
+        self.campaign = workspace.campaign
+        self.tokens = Tokens(workspace.store_dir, self.campaign.id)
+        self.login_once: str | None = secrets.token_urlsafe(32)
+        self.sessions: dict[str, str] = {}  # session id → its CSRF token (collector sessions only)
+
+    def open_store(self):
+        from campaign315.store import open_store
+
+        return open_store(self.ws.store_dir)
+
+    # --- who is asking ---
+
+    def holder(self, request: Request) -> tuple[Holder | None, bool]:
+        """The request's holder, and whether it came by cookie (then a POST needs the CSRF token)."""
+        header = request.headers.get("authorization", "")
+        if header[:7].lower() == "bearer ":
+            return self.tokens.holder(header[7:].strip()), False
+        session = request.cookies.get(SESSION_COOKIE)
+        if session and self._session(session) is not None:
+            return Holder("collector"), True
+        return None, False
+
+    def _session(self, session: str) -> str | None:
+        for known, csrf in self.sessions.items():
+            if hmac.compare_digest(known, session):
+                return csrf
+        return None
+
+    def csrf_ok(self, request: Request, sent: str | None) -> bool:
+        csrf = self._session(request.cookies.get(SESSION_COOKIE, ""))
+        return bool(csrf and sent and hmac.compare_digest(csrf, sent))
+
+
+def build_app(workspace) -> Starlette:
+    """The application for one workspace (``c315 serve`` runs it under uvicorn; tests drive it
+    with Starlette's test client)."""
+    console = Console(workspace)
+    pages = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(["html"]))
+    pages.globals.update(ATTACHMENT_ZH=ATTACHMENT_ZH, OUTCOME_ZH=OUTCOME_ZH, STATUS_ZH=STATUS_ZH)
+
+    def page(name: str, **values) -> HTMLResponse:
+        return HTMLResponse(pages.get_template(name).render(campaign=console.campaign, **values))
+
+    def who(request: Request, collector: bool = False, posting: bool = False):
+        """The holder, or the response that refuses the request."""
+        holder, by_cookie = console.holder(request)
+        request.state.holder = holder
+        if holder is None:
+            return None, _error(401, "需要有效的令牌：请使用汇总人发给你的链接，或 Authorization: Bearer 令牌。", "unauthorized")
+        if collector and not holder.is_collector:
+            return None, _error(403, "这是汇总人的功能，部门链接不能使用。", "forbidden")
+        if posting and by_cookie and not console.csrf_ok(request, request.headers.get("x-csrf-token")
+                                                         or request.query_params.get("csrf")):
+            return None, _error(403, "页面已过期（缺少或错误的校验码），请刷新页面后重试。", "csrf")
+        return holder, None
+
+    # --- the API ---
+
+    async def post_return(request: Request) -> Response:
+        holder, refused = who(request, posting=True)
+        if refused:
+            return refused
+        from campaign315.intake.read.zipparts import MAX_FILE_BYTES
+
+        limit = MAX_FILE_BYTES + UPLOAD_LIMIT_SLACK
+        too_big = _error(413, f"文件过大（上限 {MAX_FILE_BYTES // 1024 // 1024} MB），不像是填好的报表。", "too-large")
+        try:
+            if int(request.headers.get("content-length") or 0) > limit:
+                return too_big
+        except ValueError:
+            return _error(400, "请求头 Content-Length 无法识别。", "bad-request")
+        body = bytearray()
+        async for chunk in request.stream():
+            body += chunk
+            if len(body) > limit:
+                return too_big
+        request._body = bytes(body)  # noqa: SLF001 — parsed below from what was read under the cap
+        try:
+            form = await request.form(max_files=1, max_fields=5)
+        except Exception:  # noqa: BLE001 — any malformed multipart body is the sender's fault
+            return _error(400, "上传的内容无法识别：请用 multipart/form-data，文件放在 file 字段。", "bad-request")
+        upload = form.get("file")
+        if upload is None or isinstance(upload, str):
+            return _error(400, "没有收到文件：请把文件放在 file 字段。", "no-file")
+        data = await upload.read()
+        name = upload.filename or ""
+        await form.close()
+        check = request.query_params.get("check") in ("1", "true", "yes")
+        received = dt.datetime.now(console.campaign.tz)
+        results = await run_in_threadpool(_ingest, console, bytes(data), name, received, check, holder)
+        request.state.note = f"{'检查' if check else '报送'} {len(results)} 份"
+        return JSONResponse([r.as_json() for r in results])
+
+    async def get_status(request: Request) -> Response:
+        _, refused = who(request, collector=True)
+        return refused or JSONResponse(await run_in_threadpool(_status_json, console))
+
+    async def get_history(request: Request) -> Response:
+        _, refused = who(request, collector=True)
+        return refused or JSONResponse(await run_in_threadpool(_history_json, console, None))
+
+    async def get_summary(request: Request) -> Response:
+        _, refused = who(request, collector=True)
+        if refused:
+            return refused
+        try:
+            value, _ = await run_in_threadpool(_summary, console, request.query_params.get("deadline"), False)
+        except C315Error as exc:
+            return _error(400, str(exc), "bad-request")
+        return JSONResponse(value)
+
+    async def get_summary_zip(request: Request) -> Response:
+        _, refused = who(request, collector=True)
+        if refused:
+            return refused
+        try:
+            _, data = await run_in_threadpool(_summary, console, request.query_params.get("deadline"), True)
+        except C315Error as exc:
+            return _error(400, str(exc), "bad-request")
+        return Response(data, media_type="application/zip",
+                        headers={"Content-Disposition": "attachment; filename=\"summary.zip\"; filename*=UTF-8''%E6%B1%87%E6%80%BB.zip"})
+
+    # --- the pages ---
+
+    async def unit_page(request: Request) -> Response:
+        token = request.path_params["token"]
+        holder = console.tokens.holder(token)
+        request.state.holder = holder
+        if holder is None or holder.is_collector:
+            return HTMLResponse(pages.get_template("refused.html").render(campaign=console.campaign), status_code=401)
+        unit = console.campaign.find_unit(holder.unit)
+        received = await run_in_threadpool(_history_json, console, unit)
+        due = [(a, ATTACHMENT_ZH[a], console.campaign.due_at(a)) for a in ("roster", "stats") if unit.owes(a)]
+        return page("unit.html", unit=unit, token=token, received=received, due=due)
+
+    async def unit_form(request: Request) -> Response:
+        token = request.path_params["token"]
+        holder = console.tokens.holder(token)
+        request.state.holder = holder
+        attachment, fmt = request.path_params["attachment"], request.path_params["fmt"]
+        if holder is None or holder.is_collector:
+            return _error(401, "链接无效或已吊销。", "unauthorized")
+        if attachment not in ("roster", "stats") or fmt not in ("xlsx", "docx"):
+            return _error(404, "没有这个表格。", "not-found")
+        unit = console.campaign.find_unit(holder.unit)
+        if not unit.owes(attachment):
+            return _error(404, "本部门不需要填报这张表。", "not-found")
+        data, filename = await run_in_threadpool(_blank_form, console, unit, attachment, fmt)
+        quoted = re.sub(r"[^A-Za-z0-9._-]", lambda m: "".join(f"%{b:02X}" for b in m.group().encode()), filename)
+        return Response(data, media_type="application/octet-stream",
+                        headers={"Content-Disposition": f"attachment; filename=\"form.{fmt}\"; filename*=UTF-8''{quoted}"})
+
+    async def login(request: Request) -> Response:
+        once = request.query_params.get("once", "")
+        if not console.login_once or not hmac.compare_digest(console.login_once, once):
+            return HTMLResponse(pages.get_template("refused.html").render(campaign=console.campaign), status_code=401)
+        console.login_once = None  # one time only
+        session, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
+        console.sessions[session] = csrf
+        response = RedirectResponse("/", status_code=303)
+        response.set_cookie(SESSION_COOKIE, session, httponly=True, samesite="strict", path="/")
+        return response
+
+    async def board(request: Request) -> Response:
+        holder, by_cookie = console.holder(request)
+        request.state.holder = holder
+        if holder is None or not by_cookie:
+            return HTMLResponse(pages.get_template("refused.html").render(campaign=console.campaign), status_code=401)
+        csrf = console._session(request.cookies[SESSION_COOKIE])
+        rows = await run_in_threadpool(_status_json, console)
+        grouped: dict[str, list[dict]] = {}
+        for row in rows:  # one line per unit, in the campaign's order
+            grouped.setdefault(row["unit"], []).append(row)
+        return page("board.html", rows=list(grouped.items()), csrf=csrf, deadline=console.campaign.due_at("stats").date().isoformat())
+
+    routes = [
+        Route("/", board),
+        Route("/login", login),
+        Route("/u/{token}", unit_page),
+        Route("/u/{token}/forms/{attachment}.{fmt}", unit_form),
+        Route("/api/returns", post_return, methods=["POST"]),
+        Route("/api/status", get_status),
+        Route("/api/history", get_history),
+        Route("/api/summary", get_summary),
+        Route("/api/summary.zip", get_summary_zip),
+        Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
+    ]
+
+    async def server_error(request: Request, exc: Exception) -> Response:
+        log.exception("请求出错：%s %s", request.method, _logged_path(request.url.path))
+        return _error(500, "服务器内部出错，请把时间告诉汇总人（详情已写入服务器日志）。", "internal")
+
+    app = Starlette(routes=routes, middleware=[Middleware(Guard)], exception_handlers={Exception: server_error})
+    app.state.console = console
+    return app
+
+
+class Guard(BaseHTTPMiddleware):
+    """Security headers on every response, and one log line per request naming the unit, never a token."""
+
+    async def dispatch(self, request: Request, call_next):
+        request.state.holder = None
+        request.state.note = ""
+        response = await call_next(request)
+        response.headers.update(SECURITY_HEADERS)
+        holder = request.state.holder
+        log.info("%s %s %s %s %s", request.method, _logged_path(request.url.path), response.status_code,
+                 holder.logged_as if holder else "匿名", request.state.note)
+        return response
+
+
+def _logged_path(path: str) -> str:
+    """A path as logged: a unit link's token replaced by …"""
+    return re.sub(r"^/u/[^/]+", "/u/…", path)
+
+
+# --- the library calls behind the endpoints (run in a worker thread) -------------------------------
+
+
+def _ingest(console: Console, data: bytes, name: str, received: dt.datetime, check: bool, holder: Holder):
+    from campaign315.intake.ingest import ingest_upload
+
+    unit = None if holder.is_collector else holder.unit
+    if check:
+        return ingest_upload(data, name, console.campaign, None, received, unit)
+    with console.open_store() as store:
+        return ingest_upload(data, name, console.campaign, store, received, unit)
+
+
+def _status_json(console: Console) -> list[dict]:
+    from campaign315.reports.standing import standings
+
+    with console.open_store() as store:
+        rows = standings(console.campaign, store.latest_returns(console.campaign.id, None))
+    return [s.as_json() for s in rows]
+
+
+def _history_json(console: Console, unit) -> list[dict]:
+    from campaign315.reports.standing import history
+
+    with console.open_store() as store:
+        entries = history(console.campaign, store, unit)
+        returns = {r.id: r for r in store.returns(console.campaign.id, unit.name if unit else None)}
+    shown = []
+    for entry in entries:
+        value = entry.as_json()
+        stored = returns.get(entry.stored.id)
+        value["problems"] = [p.as_dict() for p in stored.problems] if stored else []
+        shown.append(value)
+    return shown
+
+
+def _summary(console: Console, deadline: str | None, as_zip: bool):
+    from campaign315.reports.summary import parse_deadline, summarise, summary_json
+
+    cutoff = parse_deadline(deadline, console.campaign)
+    with console.open_store() as store:
+        result = summarise(console.campaign, store, cutoff)
+    if not as_zip:
+        return summary_json(result), None
+    from campaign315.reports.summary_files import write_summary_files
+
+    with tempfile.TemporaryDirectory(prefix="c315-summary-") as folder:
+        written = write_summary_files(result, Path(folder), console.ws.templates_dir)
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as bundle:
+            for path in written:
+                bundle.write(path, path.relative_to(folder).as_posix())
+            bundle.writestr("summary.json", json.dumps(summary_json(result), ensure_ascii=False, indent=2))
+    return None, buffer.getvalue()
+
+
+def _blank_form(console: Console, unit, attachment: str, fmt: str) -> tuple[bytes, str]:
+    from campaign315.generate.forms import generate_forms, plan_forms
+
+    with tempfile.TemporaryDirectory(prefix="c315-form-") as folder:
+        planned = [f for f in plan_forms(console.campaign, [unit], (fmt,), Path(folder)) if f.attachment == attachment]
+        generate_forms(console.campaign, planned, console.ws.templates_dir)
+        return planned[0].path.read_bytes(), planned[0].path.name

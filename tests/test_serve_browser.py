@@ -1,0 +1,110 @@
+"""``c315 serve`` in a real browser: Playwright driving Debian's Chromium (headless, no network)
+against a real server on 127.0.0.1. A department uploads a form with two errors and sees both
+highlighted, fixes it and hands it in; the collector's board turns that cell green without a
+reload, and the summary zip holds the figures. Leaves the two screenshots README shows in docs/.
+Skipped where Chromium or the playwright package is absent (never ``playwright install``)."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+from conftest import cli_runner
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed")
+playwright_api = pytest.importorskip("playwright.sync_api")
+
+from campaign315.cli import app as cli_app  # noqa: E402
+
+DOCS = Path(__file__).resolve().parent.parent / "docs"
+OFFICE = "办公室"
+WAIT_MS = 30_000
+"""How long a page may take to show what it must (a bound on a hang, not a timing)."""
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def served(workspace, tmp_path):
+    """A real ``c315 serve`` on a free loopback port: (base URL, login link, unit links)."""
+    links = {link["unit"]: link["url"] for link in json.loads(
+        cli_runner(C315_WORKSPACE=str(workspace)).invoke(cli_app, ["serve", "links", "--json", "--url", "http://x"]).stdout)}
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    log_file = (tmp_path / "serve.log").open("w")
+    child = subprocess.Popen([sys.executable, "-m", "campaign315", "serve", "--port", str(port)],
+                             stdout=subprocess.PIPE, stderr=log_file, text=True,
+                             env={**os.environ, "C315_WORKSPACE": str(workspace), "PYTHONUNBUFFERED": "1"})
+    try:
+        first = child.stdout.readline()
+        assert "127.0.0.1" in first and "只有本机能访问" in first, first
+        login = child.stdout.readline().split("：", 1)[1].strip()
+        yield base, login, {unit: url.replace("http://x", base) for unit, url in links.items()}
+    finally:
+        child.terminate()
+        child.communicate(timeout=60)
+        log_file.close()
+        log = (tmp_path / "serve.log").read_text()
+        assert "Traceback" not in log and all(url.rsplit("/", 1)[1] not in log for url in links.values())
+
+
+def test_a_department_checks_fixes_and_hands_in_and_the_board_turns_green(served, forms, tmp_path):
+    base, login, links = served
+    bad = forms.stats("xlsx", {"1.1": "-3", "1.2": "若干"}, unit=OFFICE)
+    good = forms.stats("xlsx", unit=OFFICE)
+    with playwright_api.sync_playwright() as driver:
+        browser = driver.chromium.launch(executable_path=CHROMIUM, headless=True,
+                                         args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+        try:
+            collector = browser.new_context(viewport={"width": 1366, "height": 768}, accept_downloads=True)
+            board = collector.new_page()
+            board.goto(login, timeout=WAIT_MS)  # the one-time link: sets the session, lands on the board
+            office_row = board.locator(f'td.status[data-key="{OFFICE}|stats"]')
+            assert "missing" in office_row.get_attribute("class")
+            board.evaluate("window.__sameLoad = true")
+
+            department = browser.new_context(viewport={"width": 1366, "height": 768}).new_page()
+            department.goto(links[OFFICE], timeout=WAIT_MS)
+            department.set_input_files("#file", str(bad))
+            department.click("#do-check")
+            department.wait_for_selector("table.problems", timeout=WAIT_MS)
+            highlighted = department.locator("tr.problem")
+            assert highlighted.count() == 2
+            assert {highlighted.nth(i).locator("td.cell").inner_text() for i in range(2)} and \
+                all(highlighted.nth(i).locator("td").nth(2).inner_text() for i in range(2))
+            DOCS.mkdir(exist_ok=True)
+            department.screenshot(path=str(DOCS / "serve-department.png"), full_page=False)
+
+            department.set_input_files("#file", str(good))
+            department.click("#do-send")
+            department.wait_for_selector("#result p.accepted", timeout=WAIT_MS)
+
+            # received now, long after the 2020 campaign's due time: the cell turns from 未报 to 逾期
+            board.wait_for_selector(f'td.status[data-key="{OFFICE}|stats"]:not(.missing)', timeout=WAIT_MS)
+            assert office_row.get_attribute("class").split()[1] in ("on_time", "late", "after_cutoff")
+            assert board.evaluate("window.__sameLoad") is True  # turned green without a reload
+            board.screenshot(path=str(DOCS / "serve-board.png"), full_page=False)
+
+            board.fill("input[name=deadline]", "2020-03-19")
+            with board.expect_download(timeout=WAIT_MS) as download:
+                board.click("#summary button")
+            zipped = Path(download.value.path()).read_bytes()
+        finally:
+            browser.close()
+    with zipfile.ZipFile(io.BytesIO(zipped)) as bundle:
+        summary = json.loads(bundle.read("summary.json"))
+        assert any("附件2" in name for name in bundle.namelist()), bundle.namelist()
+    assert OFFICE in json.dumps(summary, ensure_ascii=False)
