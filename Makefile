@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install test lint demo bench fuzz wheelhouse clean
+.PHONY: install test lint demo demo-city bench fuzz wheelhouse clean
 
 install: $(STAMP)
 
@@ -17,6 +17,10 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	rm -rf demo
 	$(VENV)/bin/c315 demo demo
+
+## Three districts and the city in one throw-away PostgreSQL store (needs Debian's postgresql package).
+demo-city: $(STAMP)
+	$(PY) scripts/demo_city.py
 
 ## The test suite (what CI runs).
 test: $(STAMP)
@@ -38,4 +42,4 @@ wheelhouse: $(STAMP)
 	$(PY) scripts/wheelhouse.py
 
 clean:
-	rm -rf $(VENV) build dist demo forms summary .c315 .pytest_cache .ruff_cache .hypothesis src/*.egg-info
+	rm -rf $(VENV) build dist demo demo-city forms summary .c315 .pytest_cache .ruff_cache .hypothesis src/*.egg-info

@@ -18,8 +18,13 @@ Ingest is measured twice: on one core (this process and every child pinned to on
 reading worker and the process that records share it, and the bound reads in one process) and on
 every core this process may use (c315's default pool; the bound reads in as many processes). A
 file's cost is the difference between a run over all the files and a run over a tenth of them,
-divided by the difference in files, so start-up (the pool, the store) cancels out. Nothing here
-asserts a time: it reports.
+divided by the difference in files, so start-up (the pool, the store) cancels out.
+
+The shared store is measured against the embedded one in a throw-away PostgreSQL cluster started
+here with the server's durable defaults (``--no-postgresql`` skips it): ingest into PostgreSQL
+against ingest into SQLite on the same files, 4 concurrent ``c315 ingest`` processes into one
+PostgreSQL store against one process ingesting the same files, and the summary over the stored
+returns on PostgreSQL. Nothing here asserts a time: it reports.
 """
 
 from __future__ import annotations
@@ -54,6 +59,8 @@ from campaign315.spec.workspace import Workspace
 from campaign315.store import NewReturn, open_store, rows_of
 
 REPEATS = 3
+BATCH = 50
+"""Files per ``c315 ingest`` in the concurrency figure (below the pool's threshold)."""
 
 
 def main() -> None:
@@ -64,11 +71,12 @@ def main() -> None:
                         help="ingest this many .xlsx returns in a fresh process each and report its peak memory")
     parser.add_argument("--json", type=Path, default=Path("bench/out/bench.json"))
     parser.add_argument("--keep", action="store_true", help="keep the work folder")
+    parser.add_argument("--no-postgresql", action="store_true", help="skip the shared-store figures")
     args = parser.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="c315-bench-"))
     try:
-        rows = run(work, args.units, args.stored, args.rss_files)
+        rows = run(work, args.units, args.stored, args.rss_files, not args.no_postgresql)
     finally:
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)
@@ -79,7 +87,7 @@ def main() -> None:
     print(f"\nJSON: {args.json}")
 
 
-def run(work: Path, units: int, stored: int, rss_files: list[int]) -> list[dict]:
+def run(work: Path, units: int, stored: int, rss_files: list[int], postgresql: bool = True) -> list[dict]:
     workspace = make_workspace(work, units)
     campaign = workspace.campaign
     rows = []
@@ -114,11 +122,10 @@ def run(work: Path, units: int, stored: int, rss_files: list[int]) -> list[dict]
     # summary over many stored returns (recorded directly, without files).
     store_dir = work / "big-store"
     fill_store(campaign, store_dir, stored)
-    with open_store(store_dir) as store:
-        cutoff = campaign.due_at("stats")
-        seconds = median_of(lambda: timed(lambda: summarise(campaign, store, cutoff)))
-    rows.append({"figure": f"summary over {stored:,} stored returns", "seconds": seconds, "target_seconds": 2.0,
-                 "met": seconds <= 2.0})
+    rows.append(timed_summary(campaign, store_dir, f"summary over {stored:,} stored returns"))
+
+    if postgresql:
+        rows += shared_store(work, workspace, xlsx + docx, stored)
 
     # start-up: what c315 adds on top of typer itself, runs interleaved so drift hits both alike.
     help_s, bare_s = startup_medians([sys.executable, "-m", "campaign315", "--help"],
@@ -207,7 +214,115 @@ def make_returns(campaign, templates_dir: Path, out: Path, formats=("xlsx", "doc
     return out
 
 
-def fill_store(campaign, directory: Path, count: int) -> None:
+def stored_rows(campaign, count: int):
+    """``count`` accepted stats returns spread over the campaign's units, with their 18 lines and
+    one warning each, as rows of the store's tables (returns, stats_lines, problems)."""
+    units = [u.name for u in campaign.units]
+    received = campaign.due_at("stats") - dt.timedelta(days=1)
+    keys = [item.key for item in campaign.attachments.stats.items]
+    returns = [(i + 1, campaign.id, f"{i:064x}", f"f{i}.xlsx", "", "", units[i % len(units)], "stats", "accepted",
+                (received + dt.timedelta(seconds=i)).isoformat(), (received + dt.timedelta(seconds=i)).timestamp(),
+                None, "", "", 0, 1, "") for i in range(count)]
+    lines = [(i + 1, key, i % 7, "", "", "cell", "统计表", 0, 5 + n, 4) for i in range(count) for n, key in enumerate(keys)]
+    problems = [(i + 1, 0, "warning", "quantity-empty", "cell", "统计表", 0, 6, 4, "", "x") for i in range(count)]
+    return returns, lines, problems
+
+
+RETURN_COLUMNS = ("id, campaign, sha256, filename, source_path, archive_key, unit, attachment, outcome, received_at,"
+                  " received_ts, document_modified, filler, filler_phone, errors, warnings, ingested_at")
+
+
+def fill_store(campaign, location, count: int) -> None:
+    """Insert ``count`` returns directly (not through ingest): into a SQLite folder through the
+    store's interface (a thousand a transaction), into a PostgreSQL URL with ``COPY``."""
+    if isinstance(location, Path):
+        fill_folder_store(campaign, location, count)
+        return
+    returns, lines, problems = stored_rows(campaign, count)
+    import psycopg
+
+    with psycopg.connect(location) as conn, conn.cursor() as cursor:
+        for table, columns, rows in (("returns", RETURN_COLUMNS, returns), ("stats_lines", "", lines), ("problems", "", problems)):
+            with cursor.copy(f"COPY {table} {'(' + columns + ')' if columns else ''} FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+        cursor.execute("SELECT setval('returns_id_seq', (SELECT max(id) FROM returns))")
+        cursor.execute("ANALYZE")
+
+
+def timed_summary(campaign, location, figure: str) -> dict:
+    with open_store(location) as store:
+        cutoff = campaign.due_at("stats")
+
+        def summary():
+            with store.snapshot():
+                summarise(campaign, store, cutoff)
+
+        seconds = median_of(lambda: timed(summary))
+    return {"figure": figure, "seconds": seconds, "target_seconds": 2.0, "met": seconds <= 2.0}
+
+
+# --- the shared store ---------------------------------------------------------------------------
+
+
+def shared_store(work: Path, workspace: Workspace, files: list[Path], stored: int) -> list[dict]:
+    """PostgreSQL against SQLite on the same files; 4 processes against 1; the summary on PostgreSQL."""
+    from campaign315.store.pgtemp import ThrowawayCluster, Unavailable
+
+    campaign = workspace.campaign
+    try:
+        cluster = ThrowawayCluster.start(durable=True)
+    except Unavailable as exc:
+        print(f"PostgreSQL figures skipped: {exc}", file=sys.stderr)
+        return []
+    rows = []
+    try:
+        def fresh() -> str:
+            url = cluster.create_database()
+            with open_store(url, migrating=True) as store:
+                store.migrate()
+            return url
+
+        # In-process, on the same files, alternating so both see the same machine.
+        sqlite_runs, pg_runs = [], []
+        for n in range(REPEATS):
+            sqlite_runs.append(timed_ingest(campaign, files, work / f"cmp-sqlite-{n}"))
+            pg_runs.append(timed_ingest(campaign, files, fresh()))
+        rows.append(row("ingest into PostgreSQL, per file", statistics.median(pg_runs), "into SQLite",
+                        statistics.median(sqlite_runs), target=1.5, n=len(files)))
+
+        # Whole c315 processes, as people in an office ingest: batches of BATCH files (a pool of
+        # workers starts only from PARALLEL_FROM files, so each process uses one core). One lane
+        # runs every batch in turn; four lanes run a quarter of the batches each, at once.
+        def lanes(count: int) -> float:
+            url = fresh()
+            batches = [files[k:k + BATCH] for k in range(0, len(files), BATCH)]
+            env = dict(os.environ, C315_WORKSPACE=str(workspace.root), C315_STORE=url)
+            command = [sys.executable, "-m", "campaign315", "ingest", "--received-at", "2020-03-12T10:00"]
+            lane_script = "import subprocess, sys, json\nfor batch in json.loads(sys.argv[1]):\n" \
+                          "    subprocess.run(json.loads(sys.argv[2]) + batch, stdout=subprocess.DEVNULL)\n"
+            start = time.perf_counter()
+            running = [subprocess.Popen([sys.executable, "-c", lane_script, json.dumps([list(map(str, b)) for b in batches[k::count]]),
+                                         json.dumps(command)], env=env) for k in range(count)]
+            for process in running:
+                process.wait()
+            return time.perf_counter() - start
+
+        timings = [(lanes(1), lanes(4)) for _ in range(REPEATS)]  # interleaved: both see the same machine
+        one, four = statistics.median(t[0] for t in timings), statistics.median(t[1] for t in timings)
+        rows.append({"figure": "4 concurrent ingests into PostgreSQL", "throughput_ratio": round(one / four, 2),
+                     "one_s": round(one, 2), "four_s": round(four, 2), "files": len(files), "target_ratio": 1.5,
+                     "met": one / four >= 1.5})
+
+        url = fresh()
+        fill_store(campaign, url, stored)
+        rows.append(timed_summary(campaign, url, f"summary over {stored:,} stored returns, PostgreSQL"))
+    finally:
+        cluster.stop()
+    return rows
+
+
+def fill_folder_store(campaign, directory: Path, count: int) -> None:
     """``count`` accepted stats returns spread over the campaign's units, each with one warning,
     recorded through the store's interface (no archive files: only the summary reads them)."""
     units = [u.name for u in campaign.units]
@@ -216,13 +331,14 @@ def fill_store(campaign, directory: Path, count: int) -> None:
     cell = Location.cell("统计表", 5, 4)
     warning = problem(Code.QUANTITY_EMPTY, Location.cell("统计表", 6, 4))
     forms = [ActivityStats(unit="", lines=[StatsLine(key=key, quantity=n, cell=cell) for key in keys]) for n in range(7)]
+    new = [NewReturn(
+        campaign=campaign.id, sha256=f"{i:064x}", filename=f"f{i}.xlsx", source_path="", archive_key="",
+        unit=units[i % len(units)], attachment="stats", outcome="accepted",
+        received_at=received + dt.timedelta(seconds=i), document_modified=None, problems=[warning],
+        form=forms[i % 7]) for i in range(count)]
     with open_store(directory) as store:
         for start in range(0, count, 1000):
-            store.record_rows([rows_of(NewReturn(
-                campaign=campaign.id, sha256=f"{i:064x}", filename=f"f{i}.xlsx", source_path="", archive_key="",
-                unit=units[i % len(units)], attachment="stats", outcome="accepted",
-                received_at=received + dt.timedelta(seconds=i), document_modified=None, problems=[warning],
-                form=forms[i % 7])) for i in range(start, min(count, start + 1000))])
+            store.record_rows([rows_of(one) for one in new[start:start + 1000]])
 
 
 # --- measurements -----------------------------------------------------------------------------
@@ -323,10 +439,12 @@ def pinned(cpus):
         os.sched_setaffinity(0, before)
 
 
-def timed_ingest(campaign, files: list[Path], store_dir: Path, workers: int) -> float:
+def timed_ingest(campaign, files: list[Path], store_dir: Path | str, workers: int | None = None) -> float:
     """Everything ``c315 ingest`` does to the files — read, hash, archive, check, identify,
-    validate, record — with ``workers`` reading processes; the results are counted, not kept."""
-    shutil.rmtree(store_dir, ignore_errors=True)
+    validate, record — with ``workers`` reading processes (None: c315's default); the results are
+    counted, not kept. ``store_dir`` a folder (emptied first) or a store's URL."""
+    if isinstance(store_dir, Path):
+        shutil.rmtree(store_dir, ignore_errors=True)
     when = dt.datetime(2020, 3, 12, 10, tzinfo=campaign.tz)
     with open_store(store_dir) as store:
         start = time.perf_counter()
@@ -412,6 +530,9 @@ def print_table(rows: list[dict], units: int) -> None:
         if "ratio" in r:
             print(f"{r['figure']:40} {r['ms']:>8.3f}ms {r['bound'] + ' ' + format(r['bound_ms'], '.3f') + 'ms':>44} "
                   f"{r['ratio']:>6.2f}× {r['target_ratio']:>6.1f}×  {'yes' if r['met'] else 'NO'}")
+        elif "throughput_ratio" in r:
+            print(f"{r['figure']:38} {r['four_s']:>9.2f}s {'one process ' + format(r['one_s'], '.2f') + 's':>30} "
+                  f"{r['throughput_ratio']:>6.2f}× {'≥' + format(r['target_ratio'], '.1f'):>6}×  {'yes' if r['met'] else 'NO'}")
         elif "seconds" in r:
             print(f"{r['figure']:40} {r['seconds']:>9.3f}s {'(absolute target)':>44} {'':>7} {r['target_seconds']:>6.1f}s  {'yes' if r['met'] else 'NO'}")
         elif "growth_mib" in r:

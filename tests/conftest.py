@@ -1,11 +1,17 @@
 """Shared fixtures: the shipped campaign, a private workspace for the store, a wide CLI runner,
-forms filled from a dict, and a way to read back what the store holds."""
+forms filled from a dict, and a way to read back what the store holds.
+
+The store is the workspace's SQLite one unless a test module asks for both backends: it then
+defines ``store_url`` as ``backend_url`` (parametrised: SQLite, and a fresh database in a real
+throw-away PostgreSQL cluster started once per session — skipped, with the reason, where no
+cluster can be started here)."""
 
 from __future__ import annotations
 
 import datetime as dt
 import itertools
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -88,7 +94,8 @@ class FormMaker:
         return fill_roster(path, people, unit=typed_unit, **{**FILLER, **kwargs})
 
 
-RUNNER_ENV = {"COLUMNS": "250", "LINES": "200", "NO_COLOR": "1", "TERM": "dumb", "C315_WORKSPACE": None}
+RUNNER_ENV = {"COLUMNS": "250", "LINES": "200", "NO_COLOR": "1", "TERM": "dumb", "C315_WORKSPACE": None,
+              "C315_STORE": None, "C315_CAMPAIGN": None}
 """A wide, plain terminal so rich tables do not wrap or colour; no workspace from the caller's shell."""
 
 
@@ -98,10 +105,57 @@ def cli_runner(**env: str | None) -> CliRunner:
     return CliRunner(env={**RUNNER_ENV, **env})
 
 
+# --- the store's backend --------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def pg_cluster():
+    """A real PostgreSQL cluster for the session (Debian's ``postgresql``: initdb + pg_ctl on a Unix
+    socket in a temporary folder, as the ``postgres`` user when run as root), stopped after."""
+    from campaign315.store.pgtemp import ThrowawayCluster, Unavailable
+
+    try:
+        cluster = ThrowawayCluster.start()
+    except Unavailable as exc:
+        if os.environ.get("C315_REQUIRE_POSTGRESQL"):  # CI: the PostgreSQL half must run
+            pytest.fail(f"no PostgreSQL cluster could be started: {exc}")
+        pytest.skip(f"no PostgreSQL cluster could be started here: {exc}")
+    yield cluster
+    cluster.stop()
+
+
 @pytest.fixture
-def runner(workspace) -> CliRunner:
-    """A runner for the test's workspace (``C315_WORKSPACE``)."""
-    return cli_runner(C315_WORKSPACE=str(workspace))
+def pg_url(pg_cluster) -> str:
+    """A fresh, migrated database in the session's cluster."""
+    from campaign315.store import open_store
+
+    url = pg_cluster.create_database()
+    with open_store(url, migrating=True) as store:
+        store.migrate()
+    return url
+
+
+BACKENDS = ("sqlite", "postgresql")
+
+
+@pytest.fixture(params=BACKENDS)
+def backend_url(request) -> str | None:
+    """The store a both-backends test runs against: None (the workspace's SQLite store) or a fresh
+    PostgreSQL database."""
+    return request.getfixturevalue("pg_url") if request.param == "postgresql" else None
+
+
+@pytest.fixture
+def store_url() -> str | None:
+    """The store the CLI fixtures and ``kept`` use: the workspace's SQLite store by default; a module
+    overrides this with ``backend_url`` to run on both backends."""
+    return None
+
+
+@pytest.fixture
+def runner(workspace, store_url) -> CliRunner:
+    """A runner for the test's workspace (``C315_WORKSPACE``) and store (``C315_STORE``)."""
+    return cli_runner(C315_WORKSPACE=str(workspace), C315_STORE=store_url)
 
 
 @pytest.fixture
@@ -178,8 +232,8 @@ class Kept:
 
 
 @pytest.fixture
-def kept(workspace, campaign):
-    """The store under the test's workspace (``.c315/``), opened for the test and closed after."""
-    store = open_store(Workspace(workspace).store_dir)
+def kept(workspace, campaign, store_url):
+    """The test's store (the workspace's ``.c315/``, or ``store_url``), opened for the test and closed after."""
+    store = open_store(store_url or Workspace(workspace).store_dir)
     yield Kept(store, campaign)
     store.close()

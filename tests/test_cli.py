@@ -27,7 +27,8 @@ from campaign315.spec.campaign import CAMPAIGN_FILE, load_campaign
 from campaign315.spec.forms import form_filename
 
 CHINESE = re.compile(r"[\u4e00-\u9fff]")
-HEAVY_MODULES = {"openpyxl", "docx", "docxtpl", "python_calamine", "sqlite3", "_sqlite3", "lxml"}
+HEAVY_MODULES = {"openpyxl", "docx", "docxtpl", "python_calamine", "sqlite3", "_sqlite3", "lxml", "sqlalchemy", "alembic",
+                 "psycopg"}
 SHIPPED = load_campaign(shipped("data") / CAMPAIGN_FILE)
 TEMPLATES = sorted(path.name for path in shipped("templates").iterdir() if path.suffix in (".docx", ".j2"))
 

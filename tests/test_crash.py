@@ -367,3 +367,104 @@ def test_a_record_pointing_at_another_files_entry_is_named(kept_store, returned)
         ("archive-altered", other.archive_key),  # what is there is not what this record received
         ("archive-unrecorded", real_key),
     }
+
+
+# --- verify_store on PostgreSQL --------------------------------------------------------------------
+# The archive is rows of the database there: damage is done to them from outside, with psycopg.
+
+
+class Kept:
+    """A PostgreSQL store holding four returns, as ingest leaves it, and a way to damage its
+    archive (rows of ``archive_files``) from outside."""
+
+    def __init__(self, store: Store, url: str):
+        self.store, self.url = store, url
+
+    def keys(self) -> list[str]:
+        return sorted(self.store.archive.keys())
+
+    def _sql(self, statement: str, *params):
+        import psycopg
+
+        with psycopg.connect(self.url) as conn:
+            cursor = conn.execute(statement.replace("?", "%s"), params)
+            return cursor.fetchall() if statement.startswith("SELECT") else None
+
+    def alter(self, key: str) -> None:
+        data = bytearray(self.store.archive.read(key))
+        data[100] ^= 0xFF
+        self.put_raw(key, bytes(data))
+
+    def delete(self, key: str) -> None:
+        self._sql("DELETE FROM archive_files WHERE key = ?", key)
+
+    def put_raw(self, key: str, data: bytes) -> None:
+        self._sql("INSERT INTO archive_files (key, sha256, size, data, stored_at) VALUES (?, '', 0, ?, '')"
+                  " ON CONFLICT (key) DO UPDATE SET data = excluded.data", key, data)
+
+    def record(self, key: str) -> tuple[int, str]:
+        ((record, filename),) = self._sql("SELECT id, filename FROM returns WHERE archive_key = ?", key)
+        return record, filename
+
+    def point(self, record: int, key: str) -> None:
+        self._sql("UPDATE returns SET archive_key = ? WHERE id = ?", key, record)
+
+
+@pytest.fixture
+def pg_kept(returned, pg_url):
+    store = open_store(pg_url)
+    for path in returned[:2] + returned[-2:]:
+        assert [r.outcome for r in ingest_file(path, CAMPAIGN, store)] == ["accepted"]
+    yield Kept(store, pg_url)
+    store.close()
+
+
+def found_in(kept: Kept) -> set[tuple[str, str, str]]:
+    return {(p.code, p.location.name, p.severity) for p in verify_store(kept.store)}
+
+
+def test_on_postgresql_a_store_as_ingest_leaves_it_verifies_clean(pg_kept):
+    assert len(pg_kept.keys()) == 4
+    assert verify_store(pg_kept.store) == []
+
+
+def test_on_postgresql_an_altered_archive_file_is_named(pg_kept):
+    victim = pg_kept.keys()[1]
+    pg_kept.alter(victim)
+    (found,) = verify_store(pg_kept.store)
+    assert (found.severity, found.code, found.location.name) == ("error", "archive-altered", victim)
+    assert "SHA-256" in found.message
+
+
+def test_on_postgresql_a_deleted_archive_file_is_named_with_its_record(pg_kept):
+    victim = pg_kept.keys()[2]
+    record, filename = pg_kept.record(victim)
+    pg_kept.delete(victim)
+    (found,) = verify_store(pg_kept.store)
+    assert (found.code, found.location.name) == ("archive-missing", victim)
+    assert f"#{record}" in found.message and filename in found.message
+
+
+def test_on_postgresql_stray_and_unrecorded_entries_are_told_apart(pg_kept, returned):
+    stray = "archive/ab/notes.txt"
+    misnamed = "archive/00/" + "0" * 64 + ".xlsx"
+    unrecorded_hash = sha256(returned[6])
+    unrecorded = f"archive/{unrecorded_hash[:2]}/{unrecorded_hash}.xlsx"
+    pg_kept.put_raw(stray, b"not c315's")
+    pg_kept.put_raw(misnamed, returned[5].read_bytes())
+    pg_kept.put_raw(unrecorded, returned[6].read_bytes())
+    expected = {
+        ("archive-stray", stray, "error"),
+        ("archive-stray", misnamed, "error"),
+        ("archive-unrecorded", unrecorded, "warning"),
+    }
+    assert found_in(pg_kept) == expected
+
+
+def test_on_postgresql_a_record_pointing_at_the_wrong_place_is_named(pg_kept):
+    key = pg_kept.keys()[0]
+    record, _ = pg_kept.record(key)
+    pg_kept.point(record, "archive/../../etc/passwd")
+    found = {(code, where) for code, where, _ in found_in(pg_kept)}
+    assert ("archive-misplaced", "archive/../../etc/passwd") in found
+    assert ("archive-unrecorded", key) in found  # its real file, now without a record

@@ -1,5 +1,6 @@
 """The store keeps everything: every file's exact bytes, every return and what was read from it,
-which one counts, and where each unit stands against the due times (``status``, ``history``)."""
+which one counts, and where each unit stands against the due times (``status``, ``history``).
+Every test here runs twice: on the workspace's SQLite store and on a real PostgreSQL database."""
 
 from __future__ import annotations
 
@@ -15,6 +16,8 @@ import pytest
 from conftest import FORMATS
 
 from campaign315.reports.standing import standings
+from campaign315.spec.workspace import Workspace
+from campaign315.store import NewReturn, open_store
 
 TZ = ZoneInfo("Asia/Shanghai")
 ROSTER_DUE = dt.datetime(2020, 3, 13, 12, 0, tzinfo=TZ)
@@ -24,6 +27,12 @@ STATUS_KEYS = {"unit", "attachment", "status", "received_at", "problems", "conta
 
 def at(text: str) -> dt.datetime:
     return dt.datetime.fromisoformat(text).replace(tzinfo=TZ)
+
+
+@pytest.fixture
+def store_url(backend_url):
+    """Both backends (conftest's ``backend_url``) for every test of this module."""
+    return backend_url
 
 
 def copy_as(path: Path, folder: Path, name: str) -> Path:
@@ -233,3 +242,63 @@ def test_status_with_an_empty_store_lists_every_unit_as_missing(c315, campaign):
 def test_due_times_come_from_the_campaign(campaign):
     assert campaign.due_at("roster") == ROSTER_DUE
     assert campaign.due_at("stats") == STATS_DUE
+
+
+# --- transactions ---------------------------------------------------------------------------------
+
+
+def _new_return(campaign, sha256: str, unit: str = "办公室") -> NewReturn:
+    return NewReturn(campaign=campaign.id, sha256=sha256, filename=f"{sha256[:6]}.xlsx", source_path="", archive_key="",
+                     unit=unit, attachment="stats", outcome="rejected", received_at=at("2020-03-18T10:00"),
+                     document_modified=None, problems=[], form=None)
+
+
+def test_record_many_is_one_transaction_and_says_which_were_there_already(kept, campaign):
+    first = kept.store.record(_new_return(campaign, "a" * 64))
+    ids = kept.store.record_many([_new_return(campaign, "b" * 64), _new_return(campaign, "a" * 64),
+                                  _new_return(campaign, "c" * 64)])
+    assert first is not None and ids[1] is None and None not in (ids[0], ids[2])
+    assert sorted(r.sha256 for r in kept.returns()) == ["a" * 64, "b" * 64, "c" * 64]
+
+
+def test_a_snapshot_does_not_see_what_is_recorded_meanwhile(kept, campaign, workspace, store_url):
+    kept.store.record(_new_return(campaign, "a" * 64))
+    with open_store(store_url or Workspace(workspace).store_dir) as other:
+        with kept.store.snapshot():
+            before = [r.sha256 for r in kept.store.latest_returns(campaign.id, None)]
+            other.record(_new_return(campaign, "b" * 64, unit="广告监管科"))
+            assert [r.sha256 for r in kept.store.latest_returns(campaign.id, None)] == before
+            assert kept.store.knows("b" * 64) is False
+        assert kept.store.knows("b" * 64) is True
+    assert len(kept.store.latest_returns(campaign.id, None)) == 2
+
+
+def test_the_same_file_is_recorded_once_per_campaign(kept, campaign):
+    assert kept.store.record(_new_return(campaign, "a" * 64)) is not None
+    other = campaign.model_copy(update={"id": "hexi-2020-315"})
+    assert kept.store.record(_new_return(other, "a" * 64)) is not None
+    assert kept.store.record(_new_return(other, "a" * 64)) is None
+    assert kept.store.knows("a" * 64, "hexi-2020-315") and not kept.store.knows("b" * 64, "hexi-2020-315")
+    assert kept.store.campaigns() == {campaign.id: 1, "hexi-2020-315": 1}
+
+
+def test_a_file_gives_several_returns_recorded_all_or_nothing(kept, campaign):
+    """One file holding both forms is two returns (told apart by their place in it), recorded in
+    one transaction; the same file again records nothing — not even a return it did not hold
+    before — and another campaign keeps its own copy."""
+    roster = _new_return(campaign, "d" * 64)
+    roster.attachment, roster.place = "roster", "值班表"
+    stats = _new_return(campaign, "d" * 64)
+    stats.place = "统计表"
+    ids = kept.store.record_returns([roster, stats])
+    assert ids is not None and len(set(ids)) == 2
+    assert sorted((r.place, r.attachment) for r in kept.returns()) == [("值班表", "roster"), ("统计表", "stats")]
+    extra = _new_return(campaign, "d" * 64)
+    extra.place = "Sheet3"
+    assert kept.store.record_returns([extra, stats]) is None  # stats is there: nothing of the file is written
+    assert sorted(r.place for r in kept.returns()) == ["值班表", "统计表"]
+    other = campaign.model_copy(update={"id": "hexi-2020-315"})
+    copied = _new_return(other, "d" * 64)
+    copied.place = "统计表"
+    assert kept.store.record_returns([copied]) is not None
+    assert kept.store.campaigns() == {campaign.id: 2, "hexi-2020-315": 1}

@@ -49,7 +49,7 @@ def complete_unit(ctx: typer.Context, incomplete: str) -> list[tuple[str, str]]:
     from campaign315.common.errors import C315Error
 
     try:
-        return _workspace(ctx.params.get("workspace")).campaign.names_starting(incomplete)
+        return _workspace(ctx.params.get("workspace"), ctx.params.get("campaign_id")).campaign.names_starting(incomplete)
     except (C315Error, OSError):
         return []
 
@@ -63,6 +63,17 @@ def complete_format(incomplete: str) -> list[str]:
 WorkspaceOpt = Annotated[
     Path | None,
     typer.Option("--workspace", "-w", envvar="C315_WORKSPACE", help="工作目录：其中的 campaign.toml、templates/ 和 .c315/ 数据库。默认当前目录。", show_default=False),
+]
+StoreOpt = Annotated[
+    str | None,
+    typer.Option("--store", envvar="C315_STORE", show_default=False, show_envvar=True,
+                 help="数据库地址：sqlite:///路径/c315.sqlite，或 postgresql://用户@主机:端口/数据库名"
+                      "（与市局、各区共用）。默认：工作目录的 .c315/。密码请用 PGPASSWORD 或 ~/.pgpass 提供。"),
+]
+CampaignOpt = Annotated[
+    str | None,
+    typer.Option("--campaign", envvar="C315_CAMPAIGN", show_default=False,
+                 help="按哪一次活动工作（活动 ID，如 tianjin-2020-315）；默认为工作目录的活动。c315 campaigns 可列出。"),
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="只输出 JSON（给程序读，格式见 README），不输出表格；提示和错误写到标准错误。")]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="不打印表格，只打印错误和最后一行小结。")]
@@ -80,15 +91,16 @@ UnitArg = Annotated[
 # --- how a command is registered and how its errors are said ---------------------------------
 
 
-def command(name: str):
-    """Register a c315 command: its docstring is the help, and the docstring's last line — the
-    example, ``示例：c315 …`` — is printed after the options, so every ``--help`` ends with it.
-    Library errors become one message and an exit status (:func:`reports_errors`)."""
+def command(name: str, group: typer.Typer | None = None):
+    """Register a c315 command (on ``group``, a sub-app such as ``c315 store``; default the app):
+    its docstring is the help, and the docstring's last line — the example, ``示例：c315 …`` — is
+    printed after the options, so every ``--help`` ends with it. Library errors become one message
+    and an exit status (:func:`reports_errors`)."""
 
     def register(function):
         body, _, example = inspect.getdoc(function).rpartition("\n")
         # "\b" keeps click from re-wrapping the example: it must stay one line to copy.
-        return app.command(name, help=body.strip(), epilog=f"\b\n{example.strip()}")(reports_errors(function))
+        return (group or app).command(name, help=body.strip(), epilog=f"\b\n{example.strip()}")(reports_errors(function))
 
     return register
 
@@ -137,15 +149,51 @@ def _show_version(value: bool) -> None:
     ws = Workspace()
     chosen = "由 C315_WORKSPACE 指定" if os.environ.get("C315_WORKSPACE") else "当前目录"
     campaign = "工作目录自己的" if ws.has_own_campaign else "c315 自带的；c315 init 可复制一份来修改"
-    store = "已建立" if ws.store_dir.is_dir() else "尚未建立，第一次收表时建立"
+    if ws.campaign_id:
+        campaign += f"；C315_CAMPAIGN 选了活动 {ws.campaign_id}，按它工作"
+    store_url = os.environ.get("C315_STORE")
+    if store_url:
+        store = f"数据库：{_store_named(store_url)}（由 C315_STORE 指定）"
+    else:
+        made = "已建立" if ws.store_dir.is_dir() else "尚未建立，第一次收表时建立"
+        store = f"数据库：{ws.store_dir.resolve()}（SQLite 数据库与原件存档，{made}）"
     typer.echo("\n".join([
         f"c315 {__version__}",
         f"Python {sys.version.split()[0]}（{sys.executable}）",
         f"工作目录：{ws.root.resolve()}（{chosen}）",
         f"活动配置：{ws.campaign_file.resolve()}（{campaign}）",
-        f"数据库：{ws.store_dir.resolve()}（SQLite 数据库与原件存档，{store}）",
+        store,
     ]))
     raise typer.Exit()
+
+
+def _store_named(url: str) -> str:
+    """A ``--store`` address as ``--version`` shows it: its backend and where, never a password.
+    Parsed here with the standard library alone (``--version`` loads no database driver).
+
+    >>> _store_named("postgresql://c315:secret@db.example:5433/c315")
+    'PostgreSQL（主机 db.example，端口 5433，数据库 c315，用户 c315）'
+    >>> _store_named("sqlite:///srv/c315/c315.sqlite")
+    'SQLite /srv/c315/c315.sqlite'
+    """
+    from urllib.parse import unquote, urlsplit
+
+    text = url.strip()
+    scheme = text.split("://", 1)[0].lower() if "://" in text else ""
+    if scheme in ("postgresql", "postgres"):
+        try:
+            parts = urlsplit(text)
+            host, port = parts.hostname or "默认", parts.port or 5432
+            user = unquote(parts.username) if parts.username else "默认"
+        except ValueError:
+            return "PostgreSQL（地址无法识别）"
+        dbname = unquote(parts.path.lstrip("/")) or "默认"
+        return f"PostgreSQL（主机 {host}，端口 {port}，数据库 {dbname}，用户 {user}）"
+    if scheme == "sqlite":
+        return f"SQLite {unquote(urlsplit(text).path)}"
+    if scheme:
+        return "无法识别的地址（只认 sqlite:/// 和 postgresql://）"
+    return f"SQLite {Path(text).expanduser().resolve()}"
 
 
 @app.callback()
@@ -163,15 +211,16 @@ def root(
 def init_cmd(
     directory: Annotated[Path, typer.Argument(help="要创建的工作目录。")] = Path("."),
     force: Annotated[bool, typer.Option("--force", help="覆盖已有的 campaign.toml 和模板。")] = False,
+    campaign: Annotated[str | None, typer.Option("--campaign", help="复制哪一个自带的活动（c315 campaigns 可列出）；默认为区级活动。")] = None,
     json: JsonOpt = False,
 ) -> None:
     """写一份可编辑的活动配置（campaign.toml）和 Word 模板到工作目录，供明年或其他区使用。
 
-    示例：c315 init 2021年315
+    示例：c315 init --campaign tianjin-2020-315 市消协2020
     """
     from campaign315.spec.workspace import init_workspace
 
-    written = init_workspace(directory, force=force)
+    written = init_workspace(directory, force=force, campaign=campaign)
     if json:
         _print_json({"workspace": str(directory), "written": [str(path) for path in written]})
         return
@@ -189,6 +238,7 @@ def generate_forms_cmd(
     force: Annotated[bool, typer.Option("--force", help="覆盖已存在的文件（可能已有人填写）。")] = False,
     json: JsonOpt = False,
     workspace: WorkspaceOpt = None,
+    campaign_id: CampaignOpt = None,
 ) -> None:
     """生成各部门的空白表：附件1 值班表、附件2 统计表，Excel 和 Word 两种格式，已预填填报部门。
 
@@ -197,7 +247,7 @@ def generate_forms_cmd(
     from campaign315.common.errors import UsageError
     from campaign315.generate.forms import FORMATS, generate_forms, plan_forms
 
-    ws = _workspace(workspace)
+    ws = _workspace(workspace, campaign_id)
     campaign = ws.campaign
     if format not in (*FORMATS, "all"):
         raise UsageError(f"--format 只能是 xlsx、docx 或 all，而不是 {format!r}。")
@@ -220,6 +270,8 @@ def ingest_cmd(
     json: JsonOpt = False,
     quiet: QuietOpt = False,
     workspace: WorkspaceOpt = None,
+    store_url: StoreOpt = None,
+    campaign_id: CampaignOpt = None,
 ) -> None:
     """收表：读取各部门报回的 Excel/Word 表格，逐格校验，存档入库（原文件不动，每个版本都保留）。
 
@@ -229,11 +281,11 @@ def ingest_cmd(
     """
     from campaign315.intake.ingest import each_ingested, expand_paths, parse_received_at
 
-    ws = _workspace(workspace)
+    ws = _workspace(workspace, campaign_id)
     campaign = ws.campaign
     files, skipped = expand_paths(paths)
     when = parse_received_at(received_at, campaign) if received_at else None
-    store = None if dry_run else _open_store(ws)
+    store = None if dry_run else _open_store(ws, store_url)
     from campaign315.console import IngestJson, IngestReport, skipped_report
 
     # Each result is printed as soon as it is recorded (a file's returns together), and not kept.
@@ -257,16 +309,17 @@ def ingest_cmd(
 
 
 @command("status")
-def status_cmd(json: JsonOpt = False, quiet: QuietOpt = False, workspace: WorkspaceOpt = None) -> None:
+def status_cmd(json: JsonOpt = False, quiet: QuietOpt = False, workspace: WorkspaceOpt = None, store_url: StoreOpt = None,
+               campaign_id: CampaignOpt = None) -> None:
     """各部门各表的报送情况：未报、按时、逾期、被退回，附问题数和联系人，便于催报。
 
     示例：c315 status
     """
     from campaign315.reports.standing import standings
 
-    ws = _workspace(workspace)
+    ws = _workspace(workspace, campaign_id)
     campaign = ws.campaign
-    with _open_store(ws) as store:
+    with _open_store(ws, store_url) as store:
         rows = standings(campaign, store.latest_returns(campaign.id, None))
     if json:
         _print_json([s.as_json() for s in rows])
@@ -277,17 +330,18 @@ def status_cmd(json: JsonOpt = False, quiet: QuietOpt = False, workspace: Worksp
 
 
 @command("history")
-def history_cmd(unit: UnitArg = None, json: JsonOpt = False, quiet: QuietOpt = False, workspace: WorkspaceOpt = None) -> None:
+def history_cmd(unit: UnitArg = None, json: JsonOpt = False, quiet: QuietOpt = False, workspace: WorkspaceOpt = None,
+                store_url: StoreOpt = None, campaign_id: CampaignOpt = None) -> None:
     """收表历史：收到的每一个文件、结果，以及哪一份计入汇总。
 
     示例：c315 history 市场网监科
     """
     from campaign315.reports.standing import history
 
-    ws = _workspace(workspace)
+    ws = _workspace(workspace, campaign_id)
     campaign = ws.campaign
     (chosen,) = campaign.units_named([unit]) if unit else (None,)
-    with _open_store(ws) as store:
+    with _open_store(ws, store_url) as store, store.snapshot():
         received = history(campaign, store, chosen)
     if json:
         _print_json([entry.as_json() for entry in received])
@@ -305,6 +359,8 @@ def summary_cmd(
     json: JsonOpt = False,
     quiet: QuietOpt = False,
     workspace: WorkspaceOpt = None,
+    store_url: StoreOpt = None,
+    campaign_id: CampaignOpt = None,
 ) -> None:
     """汇总：全区附件2（通知原格式，可报市里）、合并的3·14值班表、分部门明细，以及未报、逾期、被退回的部门。
 
@@ -312,10 +368,10 @@ def summary_cmd(
     """
     from campaign315.reports.summary import parse_deadline, summarise, summary_json
 
-    ws = _workspace(workspace)
+    ws = _workspace(workspace, campaign_id)
     campaign = ws.campaign
     cutoff = parse_deadline(deadline, campaign)
-    with _open_store(ws) as store:
+    with _open_store(ws, store_url) as store, store.snapshot():
         result = summarise(campaign, store, cutoff, include_late)
     from campaign315.reports.summary_files import write_summary_files
 
@@ -334,6 +390,8 @@ def feedback_cmd(
     units: UnitsOpt = None,
     json: JsonOpt = False,
     workspace: WorkspaceOpt = None,
+    store_url: StoreOpt = None,
+    campaign_id: CampaignOpt = None,
 ) -> None:
     """反馈与催报：给有问题的部门一份标注了问题单元格的原表副本和修改意见，给未报或被退回的部门一条催报短信，另附催报清单。
 
@@ -343,12 +401,12 @@ def feedback_cmd(
 
     from campaign315.reports.feedback import write_feedback
 
-    ws = _workspace(workspace)
+    ws = _workspace(workspace, campaign_id)
     campaign = ws.campaign
     chosen = campaign.units_named(units) if units else None
     now = dt.datetime.now(campaign.tz)
     folder = out / now.strftime("%Y-%m-%d-%H%M%S")
-    with _open_store(ws) as store:
+    with _open_store(ws, store_url) as store, store.snapshot():
         result = write_feedback(campaign, store, folder, ws.templates_dir, units=chosen, now=now)
     if json:
         _print_json(result.as_json())
@@ -360,7 +418,7 @@ def feedback_cmd(
 
 
 @command("verify")
-def verify_cmd(json: JsonOpt = False, workspace: WorkspaceOpt = None) -> None:
+def verify_cmd(json: JsonOpt = False, workspace: WorkspaceOpt = None, store_url: StoreOpt = None) -> None:
     """核对数据库与原件存档：每条收表记录都有存档文件、每个存档文件都有记录、文件内容与 SHA-256 一致。
 
     发现错误时退出码为 1。
@@ -371,7 +429,7 @@ def verify_cmd(json: JsonOpt = False, workspace: WorkspaceOpt = None) -> None:
     from campaign315.store.verify import verify_store
 
     ws = _workspace(workspace)
-    with _open_store(ws) as store:
+    with _open_store(ws, store_url) as store:
         found = verify_store(store)
     if json:
         _print_json([{"severity": p.severity, "code": p.code, "path": str(p.location), "message": p.message} for p in found])
@@ -506,16 +564,117 @@ def serve_token_cmd(
 # --- helpers -----------------------------------------------------------------------------------
 
 
-def _workspace(root: Path | None):
+def _workspace(root: Path | None, campaign: str | None = None):
     from campaign315.spec.workspace import Workspace
 
-    return Workspace(root)
+    return Workspace(root, campaign)
 
 
-def _open_store(ws):
-    from campaign315.store import open_store
+def _open_store(ws, store_url: str | None = None, migrating: bool = False):
+    """The store ``--store`` names (a SQLite file or a PostgreSQL database), else the workspace's."""
+    from campaign315.store import open_store, password_in
 
-    return open_store(ws.store_dir)
+    location = store_url or ws.store_dir
+    if password_in(location):
+        _console(stderr=True).print("提醒：--store 地址里写了密码，它会留在命令历史和进程列表里。请改用 PGPASSWORD 环境变量"
+                                    "或 ~/.pgpass 文件提供密码（c315 不会显示它）。", markup=False)
+    return open_store(location, migrating=migrating)
+
+
+@command("campaigns")
+def campaigns_cmd(json: JsonOpt = False, workspace: WorkspaceOpt = None, store_url: StoreOpt = None) -> None:
+    """列出可用的活动：c315 自带的（区级、市级）和工作目录里的，以及数据库里各活动已收的报表数。
+
+    共用数据库时加 --store postgresql://用户@主机:端口/数据库名。
+
+    示例：c315 campaigns
+    """
+    from campaign315.spec.campaign import load_campaign
+    from campaign315.spec.workspace import shipped_campaigns
+
+    ws = _workspace(workspace)
+    current = ws.campaign
+    listed = {cid: (load_campaign(path), "c315 自带") for cid, path in shipped_campaigns().items()}
+    if ws.campaign_file.parent == ws.root:
+        listed[current.id] = (current, "工作目录")
+    counts: dict[str, int] = {}
+    if store_url or (ws.store_dir / "c315.sqlite").exists():
+        with _open_store(ws, store_url) as store:
+            counts = store.campaigns()
+    rows = []
+    for cid, (campaign, source) in listed.items():
+        kinds = {unit.kind for unit in campaign.units}
+        level = "市级（下辖各区）" if kinds == {"区"} else "区级"
+        rows.append({"id": cid, "name": campaign.district.name, "level": level, "units": len(campaign.units),
+                     "parent": campaign.district.parent_campaign or None, "source": source,
+                     "current": cid == current.id, "stored": counts.get(cid, 0)})
+    rows += [{"id": cid, "name": None, "level": None, "units": None, "parent": None, "source": "仅在数据库中",
+              "current": False, "stored": n} for cid, n in counts.items() if cid not in listed]
+    if json:
+        _print_json(rows)
+        return
+    from campaign315.console import campaigns_table
+
+    campaigns_table(_console(), rows)
+
+
+store_app = typer.Typer(help="数据库：建表或升级（migrate），整库复制到另一个数据库（copy）。", no_args_is_help=True,
+                        rich_markup_mode=None, epilog="\b\n示例：c315 store migrate")
+app.add_typer(store_app, name="store")
+
+
+@command("migrate", store_app)
+def store_migrate_cmd(json: JsonOpt = False, workspace: WorkspaceOpt = None, store_url: StoreOpt = None) -> None:
+    """在数据库里建立 c315 的数据表，或把旧版的表升级到本版（可重复运行；升级前请先备份）。
+
+    共用数据库由管理员升级：C315_STORE=postgresql://c315@db.example:5432/c315 c315 store migrate
+
+    示例：c315 store migrate
+    """
+    from campaign315.store import describe_location
+
+    ws = _workspace(workspace)
+    where = describe_location(store_url or ws.store_dir)
+    with _open_store(ws, store_url, migrating=True) as store:
+        before, after = store.migrate()
+    if json:
+        _print_json({"store": where, "before": before, "after": after, "upgraded": before != after})
+        return
+    console = _console()
+    if before == after:
+        console.print(f"{where} 的数据表已是最新（{after}），无需升级。", markup=False)
+    elif before is None:
+        console.print(f"已在 {where} 建好 c315 的数据表（{after}）。", markup=False)
+    else:
+        console.print(f"已把 {where} 的数据表从 {before} 升级到 {after}。", markup=False)
+
+
+@command("copy", store_app)
+def store_copy_cmd(
+    to: Annotated[str, typer.Option("--to", help="复制到哪个数据库（地址写法同 --store）。", show_default=False)],
+    json: JsonOpt = False,
+    workspace: WorkspaceOpt = None,
+    store_url: StoreOpt = None,
+) -> None:
+    """把整个数据库（所有活动的收表记录、历史和原件存档）复制到另一个数据库；已有的不重复复制，可反复运行。
+
+    复制到共用数据库：c315 store copy --to postgresql://c315@db.example:5432/c315
+
+    示例：c315 store copy --to 备份
+    """
+    from campaign315.store import describe_location, open_store
+    from campaign315.store.copy import copy_store
+
+    ws = _workspace(workspace)
+    with _open_store(ws, store_url) as source, open_store(to) as target, \
+            _progress(sum(source.campaigns().values()), "复制") as advance:
+        result = copy_store(source, target, advance=lambda _: advance())
+    if json:
+        _print_json(result.as_json(describe_location(to)))
+    else:
+        _console().print(f"已复制到 {describe_location(to)}：{result.describe()}", markup=False)
+    if result.missing:
+        raise typer.Exit(1)
 
 
 def _console(stderr: bool = False):

@@ -202,6 +202,19 @@ def history_table(console: Console, campaign: Campaign, received: list[Received]
     console.print(f"共 {len(received)} 个文件（{outcomes}），其中 {sum(e.counts for e in received)} 份计入汇总。")
 
 
+def campaigns_table(console: Console, rows: list[dict]) -> None:
+    """``c315 campaigns``: every campaign one can work on, and how many returns the store holds of each."""
+    table = Table(title="活动")
+    for column in ("活动 ID", "汇总单位", "级别", "报送单位数", "上级活动", "来源", "库中报表", "当前"):
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        table.add_row(plain(row["id"]), plain(row["name"] or NONE_SHOWN), row["level"] or NONE_SHOWN,
+                      str(row["units"]) if row["units"] is not None else NONE_SHOWN, plain(row["parent"] or NONE_SHOWN),
+                      row["source"], str(row["stored"]), "✓" if row["current"] else "")
+    console.print(table)
+    console.print("用 --campaign ID 按某一次活动工作；c315 init --campaign ID 目录 复制一份可编辑的活动配置。")
+
+
 def _several(files: list[str]) -> set[str]:
     """The files (by name or SHA-256) that gave more than one return: each is shown with its place."""
     seen: dict[str, int] = {}

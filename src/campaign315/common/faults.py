@@ -6,7 +6,7 @@ Nothing happens unless the environment names a plan, which only tests do::
 
     C315_FAULT="return-recorded:3:kill"        # SIGKILL the whole ingest after the 3rd recorded return
     C315_FAULT="in-transaction:120:kill"       # … inside the transaction holding the 120th return
-    C315_FAULT="return-recorded:2:pause"       # say so on stderr, then wait for a signal (Ctrl-C)
+    C315_FAULT="return-recorded:2:pause"       # say so on stderr, then wait: Ctrl-C stops, SIGUSR1 goes on
     C315_FAULT="archive-written:1:no-space"    # the 1st archive write fails as on a full disk
     C315_FAULT="reading:炸弹.xlsx:abort"        # the reader aborts (SIGABRT) on the file named 炸弹.xlsx
     C315_FAULT="reading:巨型.xlsx:exhaust"      # the reader takes memory until refused, then aborts
@@ -99,10 +99,17 @@ def reached(point: str, name: str | None = None) -> None:
         os.kill(int(os.environ.get(ROOT, os.getpid())), _KILL)
         os.kill(os.getpid(), _KILL)
     elif action == "pause":
+        resumed = []
+        go_on = getattr(signal, "SIGUSR1", None)  # none on Windows: only a stop ends the wait there
+        previous = signal.signal(go_on, lambda *_: resumed.append(True)) if go_on else None
         sys.stderr.write(f"{PAUSED} {point} {when}\n")
         sys.stderr.flush()
-        while True:  # a signal's handler (Ctrl-C: KeyboardInterrupt) ends the wait
-            _wait_for_a_signal()
+        try:
+            while not resumed:  # Ctrl-C (KeyboardInterrupt) ends the wait as a stop; SIGUSR1 as "go on"
+                _wait_for_a_signal()
+        finally:
+            if go_on:
+                signal.signal(go_on, previous)
     elif action == "no-space":
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
     elif action == "abort":

@@ -179,7 +179,8 @@ def ingest_file(path: Path | str, campaign: Campaign, store: Store | None, recei
     all recorded in one transaction. (:func:`ingest` reads in worker processes, so a reader crash
     costs one file.)"""
     archive = store.archive if store is not None else None
-    examined = _examine(path, campaign, archive, received_at, known=store.knows if store is not None else None)
+    known = (lambda sha256: store.knows(sha256, campaign.id)) if store is not None else None
+    examined = _examine(path, campaign, archive, received_at, known=known)
     return _record(examined, store)
 
 
@@ -416,7 +417,7 @@ def ingest_upload(data: bytes, name: str, campaign: Campaign, store: Store | Non
             return looked
     if store is None:
         return _record(examined(None, None), None)
-    return _record(examined(store.archive, store.knows), store)
+    return _record(examined(store.archive, lambda sha256: store.knows(sha256, campaign.id)), store)
 
 
 def _record(batch: list[Examined], store: Store | None) -> list[FileResult]:
@@ -477,17 +478,24 @@ def each_ingested(
     were recorded; Ctrl-C does the same (``KeyboardInterrupt``), the workers stopped first.
     ``committed`` is called after the results of each batch are yielded (the console shows them
     then, a batch at a time)."""
-    done = 0
+    done = [0]  # files whose batch was committed (or, in a dry run, examined)
     try:
-        for result in _each_in_pool(files, campaign, store, received_at, workers, committed):
-            done += 1
-            yield result
+        yield from _each_in_pool(files, campaign, store, received_at, workers, committed, done)
     except StoreProblem as exc:
-        recorded = f"本次收表在出错前已处理 {done} 个文件（共 {len(files)} 个）。" if done else ""
-        raise StoreProblem(f"{exc}{recorded}") from None
+        recorded = f"本次收表在出错前已处理 {done[0]} 个文件（共 {len(files)} 个）。" if done[0] else ""
+        raise StoreProblem(f"{exc}{recorded}{not_recorded(files[done[0]:])}") from None
 
 
-def _each_in_pool(files, campaign, store, received_at, workers, committed) -> Iterator[FileResult]:
+def not_recorded(files: Sequence[Path | str], shown_at_most: int = 20) -> str:
+    """The files a stopped run did not record, named (the first ``shown_at_most``)."""
+    if not files:
+        return ""
+    names = "、".join(shown(str(path)) for path in files[:shown_at_most])
+    more = f" 等（共 {len(files)} 个）" if len(files) > shown_at_most else ""
+    return f"以下 {len(files)} 个文件没有入库：{names}{more}。"
+
+
+def _each_in_pool(files, campaign, store, received_at, workers, committed, done) -> Iterator[FileResult]:
     import campaign315.intake.read.docx  # noqa: F401  — loaded once here, inherited by forked workers
     import campaign315.intake.read.xlsx  # noqa: F401
     import campaign315.intake.validate.returns  # noqa: F401
@@ -495,7 +503,7 @@ def _each_in_pool(files, campaign, store, received_at, workers, committed) -> It
     workers = workers or (cores() if len(files) >= PARALLEL_FROM else 1)
     archive = store.archive if store is not None else None
     batch: list[Examined] = []
-    size, started = 0, 0.0
+    size, started, paths = 0, 0.0, 0
     # Workers are forked on Linux (they inherit the loaded modules) and spawned on Windows (each
     # gets the campaign, the archive and the time as its setup's arguments, pickled).
     with Pool(_examine_in_worker, workers, setup=_worker_start, setup_args=(campaign, archive, received_at),
@@ -508,14 +516,17 @@ def _each_in_pool(files, campaign, store, received_at, workers, committed) -> It
                 if not batch:
                     started = time.monotonic()
                 batch.extend(examined)  # a file's returns all go in one batch: recorded together
+                paths += 1
                 size += sum(len(e.returns) for e in examined)
                 if size < BATCH_FILES and time.monotonic() - started < BATCH_SECONDS:
                     continue
             if batch:
                 yield from _record(batch, store)
+                done[0] += paths
                 committed()
-                batch, size = [], 0
+                batch, size, paths = [], 0, 0
         yield from _record(batch, store)
+        done[0] += paths
         committed()
 
 

@@ -63,6 +63,7 @@ class Code(StrEnum):
     ATTACHMENT_REPEATED = ("attachment-repeated", "error", "文件里有两张{detail}：「{value}」和「{other}」，填写的内容不同，无法确定以哪张为准。请只保留一张后重新报送。")
     ATTACHMENT_COPY = ("attachment-copy", "warning", "「{value}」和「{other}」是同一张{detail}，内容完全相同，只计一次。")
     ATTACHMENT_NOT_OWED = ("attachment-not-owed", "warning", "本次活动不要求该部门报送{detail}，已收存但不计入汇总。")
+    ATTACHMENT_NOT_COLLECTED = ("attachment-not-collected", "error", "本次活动只收{detail}。这份文件已存档，不计入汇总，无需重报。")
     # --- content the form has no place for ---
     COLUMN_ADDED = ("column-added", "warning", "表格多了一列「{value}」，其中填写的内容（如「{detail}」）没有计入。如需说明，请写在备注栏。")
     CONTENT_OUTSIDE_FORM = ("content-outside-form", "warning", "表格以外填写了「{value}」，这些内容没有计入。如需说明，请写在表内的备注栏。")

@@ -2,8 +2,9 @@
 SHA-256 — written before anything parses them, never changed after. The store owns it; nothing
 outside this package knows how it is laid out. A key is an opaque string the store records.
 
-:class:`FolderArchive` keeps them as files under a folder (``archive/ab/abcd….xlsx``); a shared
-store keeps them in its database instead, behind the same methods.
+:class:`FolderArchive` keeps them as files under a folder (``archive/ab/abcd….xlsx``); the shared
+PostgreSQL store keeps them in its database under the same keys (:class:`ContentKeys`), behind the
+same methods.
 """
 
 from __future__ import annotations
@@ -35,7 +36,30 @@ def os_failure(exc: OSError, where: str) -> StoreProblem | None:
     return None
 
 
-class FolderArchive:
+class ContentKeys:
+    """How an archive names what it keeps: ``archive/ab/abcd….xlsx`` — the SHA-256 of the content,
+    under its first two hex digits, with the file's suffix. Every archive keys alike, so a store
+    copied to another backend keeps its keys."""
+
+    @staticmethod
+    def key_for(sha256: str, suffix: str = "") -> str:
+        """The key of the content with this SHA-256, sent with a file ending in ``suffix``."""
+        suffix = suffix.lower() if _SUFFIX.fullmatch(suffix.lower()) else ""
+        return f"archive/{sha256[:2]}/{sha256}{suffix}"
+
+    def is_key_of(self, key: str, sha256: str) -> bool:
+        """Is ``key`` where the content with this SHA-256 belongs?"""
+        named = self.named_sha256(key)
+        return named == sha256 and key.startswith(f"archive/{sha256[:2]}/")
+
+    def named_sha256(self, key: str) -> str | None:
+        """The SHA-256 a key's name promises, or None when it is not named like an entry."""
+        parts = key.split("/")
+        match = _ENTRY.fullmatch(parts[-1]) if len(parts) == 3 and parts[0] == "archive" else None
+        return match["sha256"] if match and parts[1] == match["sha256"][:2] else None
+
+
+class FolderArchive(ContentKeys):
     """Files under ``folder``, one per content, in subfolders by the first two hex digits.
     Picklable (it is only its folder), so pool workers archive without the database."""
 
@@ -52,9 +76,8 @@ class FolderArchive:
     def put(self, data: bytes, sha256: str, suffix: str = "") -> str:
         """Keep ``data`` (whose SHA-256 is ``sha256``) and return its key. Written atomically and
         safe from several processes at once: the same content always lands at the same name."""
-        suffix = suffix.lower() if _SUFFIX.fullmatch(suffix.lower()) else ""
-        key = f"archive/{sha256[:2]}/{sha256}{suffix}"
-        target = self.folder / sha256[:2] / f"{sha256}{suffix}"
+        key = self.key_for(sha256, suffix)
+        target = self.folder / sha256[:2] / key.rsplit("/", 1)[1]
         try:
             if not os.path.exists(target):
                 self._write(target, data, sha256[:2])
@@ -95,17 +118,6 @@ class FolderArchive:
         except OSError:
             return ""
         return sha.hexdigest()
-
-    def is_key_of(self, key: str, sha256: str) -> bool:
-        """Is ``key`` where the content with this SHA-256 belongs?"""
-        named = self.named_sha256(key)
-        return named == sha256 and key.startswith(f"archive/{sha256[:2]}/")
-
-    def named_sha256(self, key: str) -> str | None:
-        """The SHA-256 a key's name promises, or None when it is not named like an entry."""
-        parts = key.split("/")
-        match = _ENTRY.fullmatch(parts[-1]) if len(parts) == 3 and parts[0] == "archive" else None
-        return match["sha256"] if match and parts[1] == match["sha256"][:2] else None
 
     def is_temporary(self, key: str) -> bool:
         """A half-written file that a killed write left behind (never an entry)."""

@@ -1,8 +1,9 @@
-"""The store's interface: what every backend (the embedded SQLite one here; a shared PostgreSQL one
-next) offers the rest of c315. Readers, validators and reports know this and nothing below it."""
+"""The store's interface: what every backend (the embedded SQLite one, the shared PostgreSQL one)
+offers the rest of c315. Readers, validators and reports know this and nothing below it."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Sequence
@@ -38,9 +39,12 @@ class Store(ABC):
     program, a store from a newer c315) are raised as :class:`~campaign315.common.errors.StoreProblem`
     with a message for the collector."""
 
-    SCHEMA_VERSION = 3
-    """1: the first release (locations as text); 2: locations as columns; 3: several returns per
-    file (a return's ``place`` in its file; one SHA-256 may have several)."""
+    SCHEMA_VERSION = 4
+    """1: the first release (locations as text); 2: locations as columns; 3: a file is unique per
+    campaign (several campaigns share one store) and the archive may live in the database; 4:
+    several returns per file (a return's ``place`` in its file; one SHA-256 may have several per
+    campaign). The migrations (``store/migrations``, Alembic revisions ``0002``–``0004``) build
+    and upgrade it."""
 
     archive: Archive
 
@@ -54,8 +58,8 @@ class Store(ABC):
     def close(self) -> None: ...
 
     @abstractmethod
-    def knows(self, sha256: str) -> bool:
-        """Was the identical file recorded before (for any campaign)?"""
+    def knows(self, sha256: str, campaign: str | None = None) -> bool:
+        """Was the identical file recorded before for ``campaign`` (None: for any campaign)?"""
 
     @abstractmethod
     def record_returns(self, returns: Sequence[NewReturn]) -> list[int] | None:
@@ -64,9 +68,28 @@ class Store(ABC):
         run or a concurrent one)."""
 
     def record(self, new: NewReturn) -> int | None:
-        """Record a file holding one return; its id, or None when the file was recorded already."""
+        """Record a file holding one return; its id, or None when the same file was recorded
+        already for its campaign (by this run or a concurrent one)."""
         ids = self.record_returns([new])
         return ids[0] if ids else None
+
+    def record_many(self, batch: Sequence[NewReturn]) -> list[int | None]:
+        """Record several returns in one transaction where the backend can (all or none of them);
+        each one's id or None, as :meth:`record` says."""
+        return [self.record(new) for new in batch]
+
+    def snapshot(self) -> contextlib.AbstractContextManager[None]:
+        """Reads inside the ``with`` block see one consistent state of the store."""
+        return contextlib.nullcontext()
+
+    @abstractmethod
+    def campaigns(self) -> dict[str, int]:
+        """Every campaign the store holds returns of, and how many."""
+
+    @abstractmethod
+    def copy_in(self, stored: StoredReturn, lines: list[StatsLine], entries: list[RosterEntry]) -> int | None:
+        """Record a return another store kept, as it was kept (``c315 store copy``); its new id, or
+        None when this store has it already."""
 
     def record_rows(self, batch: list[ReturnRows]) -> list[int | None]:
         """Record the returns of several files, each file (its returns: consecutive rows with one

@@ -42,6 +42,8 @@ class StoredReturn(_Received):
     filler_phone: str
     errors: int
     warnings: int
+    ingested_at: str = ""
+    """When c315 recorded it (UTC, ISO 8601); kept as it was by ``c315 store copy``."""
     problems: list[Problem] = field(default_factory=list)
 
 

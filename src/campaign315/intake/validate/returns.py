@@ -22,6 +22,7 @@ from campaign315.intake.validate.values import (
     read_text,
 )
 from campaign315.spec.campaign import (
+    ATTACHMENT_KEYS,
     AttachmentKey,
     Campaign,
     RosterSpec,
@@ -120,6 +121,13 @@ def _file_problems(identity: Identity | None, trusted: Identity | None, where: L
 def _examine_form(located: Located, trusted: Identity | None, campaign: Campaign, problems: list[Problem]) -> Examination:
     """One form: who sent it, its rows read against the campaign's definition, what lies outside it."""
     result = Examination(attachment=located.attachment, problems=problems, place=located.place)
+    if not campaign.units_owing(located.attachment):  # e.g. the city collects no duty roster
+        collected = "、".join(f"{campaign.spec(k).label}（{campaign.spec(k).title}）"
+                              for k in ATTACHMENT_KEYS if campaign.units_owing(k))
+        spec = campaign.spec(located.attachment)
+        result.problems.append(problem(Code.ATTACHMENT_NOT_COLLECTED, located.place, "",
+                                       f"{collected}，不收{spec.label}（{spec.title}）"))
+        return result
     result.unit = _identify_unit(located, trusted, campaign, result.problems)
     unit_name = result.unit.name if result.unit else (trusted.unit if trusted else "")
     spec = campaign.spec(located.attachment)
