@@ -389,7 +389,7 @@ def review_cmd(
     if json:
         _print_json(done.as_json())
         return
-    _console().print(done.describe(), markup=False, highlight=False)
+    _console().print(done.describe(), markup=False, highlight=False, soft_wrap=True)
 
 
 def _login_name() -> str:
