@@ -274,8 +274,10 @@ def app_from_environment() -> Starlette:
 
 
 def log_requests() -> None:
-    """Send the one line per request to stderr (in the process that serves them)."""
-    logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
+    """Send the one line per request to stderr (in the process that serves them); the libraries'
+    own informational lines (the store's schema check on each request, say) stay out."""
+    logging.basicConfig(format=LOG_FORMAT)
+    log.setLevel(logging.INFO)
 
 
 def _handled(endpoint):
