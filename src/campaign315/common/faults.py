@@ -27,7 +27,7 @@ The points:
   committed: a kill here loses the whole batch, which the next run records;
 - ``return-recorded`` — the transaction holding a return committed (reached for each return of
   the batch, after the commit);
-- ``request`` — ``c315 serve`` is about to answer a request (in the route, named by its path): a
+- ``request`` — ``c315 serve`` is handling an API request (in its handler, named by its path): a
   fault here is a bug or a failure inside the request's handling, which the server must answer
   with its plain 500.
 
