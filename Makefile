@@ -31,6 +31,7 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) scripts/bench.py
+	$(PY) scripts/bench_serve.py
 
 ## A long fuzzing run outside CI; findings are kept in fuzz-findings/.
 fuzz: $(STAMP)

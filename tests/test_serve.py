@@ -18,6 +18,7 @@ from starlette.testclient import TestClient  # noqa: E402
 
 from campaign315.cli import app as cli_app  # noqa: E402
 from campaign315.serve.app import build_app  # noqa: E402
+from campaign315.serve.sessions import new_login  # noqa: E402
 from campaign315.serve.tokens import TOKENS_FILE, Tokens, digest  # noqa: E402
 from campaign315.spec.workspace import Workspace  # noqa: E402
 
@@ -26,19 +27,21 @@ OFFICE = "办公室"
 
 @pytest.fixture
 def server(workspace):
-    """The app for the test's workspace, a test client, the unit links and a collector token."""
+    """The app for the test's workspace, a test client, the unit links, a collector token and the
+    one-time login secret (made as ``c315 serve`` makes it before it starts)."""
     ws = Workspace(workspace)
     application = build_app(ws)
     tokens = Tokens(ws.store_dir, ws.campaign.id)
     links = tokens.unit_tokens([u.name for u in ws.campaign.units])
     collector = tokens.new_collector_token()
     with TestClient(application, raise_server_exceptions=False) as client:
-        yield Server(client, application.state.console, links, collector, ws)
+        yield Server(client, application.state.console, links, collector, ws, new_login(ws.store_dir))
 
 
 class Server:
-    def __init__(self, client, console, links, collector, ws):
+    def __init__(self, client, console, links, collector, ws, once):
         self.client, self.console, self.links, self.collector, self.ws = client, console, links, collector, ws
+        self.once = once
 
     def bearer(self, token):
         return {"Authorization": f"Bearer {token}"}
@@ -48,7 +51,7 @@ class Server:
                                 files={"file": (name or path.name, path.read_bytes())})
 
     def login(self):
-        answer = self.client.get(f"/login?once={self.console.login_once}", follow_redirects=False)
+        answer = self.client.get(f"/login?once={self.once}", follow_redirects=False)
         assert answer.status_code == 303
         board = self.client.get("/")
         assert board.status_code == 200
@@ -185,7 +188,7 @@ def test_workers_above_one_are_refused_with_sqlite(workspace):
 
 
 def test_the_login_link_works_once_and_sets_an_httponly_strict_cookie(server):
-    once = server.console.login_once
+    once = server.once
     answer = server.client.get(f"/login?once={once}", follow_redirects=False)
     cookie = answer.headers["set-cookie"]
     assert "httponly" in cookie.lower() and "samesite=strict" in cookie.lower()

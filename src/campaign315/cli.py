@@ -521,8 +521,9 @@ def serve_cmd(
     ctx: typer.Context,
     host: Annotated[str, typer.Option("--host", help="监听地址。默认 127.0.0.1 只有本机能访问；0.0.0.0 让局域网内所有电脑都能访问。")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", help="端口。")] = 8315,
-    workers: Annotated[int, typer.Option("--workers", help="服务进程数。SQLite 数据库只能用 1 个。")] = 1,
+    workers: Annotated[int, typer.Option("--workers", help="服务进程数。SQLite 数据库只能用 1 个；多个进程需要 PostgreSQL 数据库（--store）。")] = 1,
     workspace: WorkspaceOpt = None,
+    store_url: StoreOpt = None,
 ) -> None:
     """网页控制台：各部门用自己的链接检查和报送报表，汇总人在网页上看报送情况、收表、下载汇总。
 
@@ -531,28 +532,47 @@ def serve_cmd(
     if ctx.invoked_subcommand is not None:
         return
     from campaign315.common.errors import UsageError
-
-    if workers != 1:
-        raise UsageError("使用 SQLite 数据库时只能用 1 个服务进程（--workers 1）：多个进程同时写同一个 SQLite 文件不安全。"
-                         "需要多个进程时请改用 PostgreSQL 数据库。")
-    import logging
-
-    import uvicorn
-
-    from campaign315.serve.app import build_app
+    from campaign315.store import describe_location, parse_location
 
     ws = _workspace(workspace)
-    application = build_app(ws)
-    console = application.state.console
+    location = store_url or ws.store_dir.resolve()
+    shared = parse_location(location)[0] == "postgresql"
+    if workers < 1:
+        raise UsageError("--workers 至少为 1。")
+    if workers > 1 and not shared:
+        raise UsageError("使用 SQLite 数据库时只能用 1 个服务进程（--workers 1）：多个进程同时写同一个 SQLite 文件不安全。"
+                         "需要多个进程时请改用 PostgreSQL 数据库（--store postgresql://…）。")
+    import uvicorn
+
+    from campaign315.serve.app import build_app, log_requests
+    from campaign315.serve.sessions import new_login
+    from campaign315.serve.tokens import Tokens
+
+    ws.campaign  # noqa: B018 — a campaign that cannot be read is said now, once, not by every worker
+    with _open_store(ws, store_url):  # a store that cannot be opened (or is not migrated) too
+        pass
+    Tokens(ws.store_dir, ws.campaign.id).key_for("collector sessions")  # the key made once, before any worker
+    once = new_login(ws.store_dir)
+    where = describe_location(location) if shared else f"SQLite 数据库 {describe_location(location)}"
     shown_host = "本机" if host in ("127.0.0.1", "localhost", "::1") else host
     who = ("只有本机能访问（要让局域网内其他电脑访问，请加 --host 0.0.0.0）" if shown_host == "本机"
            else "局域网内所有能连到这台电脑的人都能访问（各部门仍需各自的链接）")
     base = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}"
-    typer.echo(f"c315 网页控制台在 {host}:{port} 启动：{who}。")
-    typer.echo(f"汇总人登录链接（只能用一次）：{base}/login?once={console.login_once}")
+    processes = f"，{workers} 个服务进程" if workers > 1 else ""
+    typer.echo(f"c315 网页控制台在 {host}:{port} 启动：{who}。数据库：{where}{processes}。")
+    typer.echo(f"汇总人登录链接（只能用一次）：{base}/login?once={once}")
     typer.echo("各部门的链接：c315 serve links")
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
-    uvicorn.run(application, host=host, port=port, access_log=False, log_level="warning")
+    log_requests()
+    if workers == 1:
+        uvicorn.run(build_app(ws, store_url), host=host, port=port, access_log=False, log_level="warning")
+        return
+    # Each worker builds its own application from what this process chose, passed down in the environment.
+    os.environ["C315_WORKSPACE"] = str(ws.root.resolve())
+    if ws.campaign_id:
+        os.environ["C315_CAMPAIGN"] = ws.campaign_id
+    os.environ["C315_STORE"] = str(location)
+    uvicorn.run("campaign315.serve.app:app_from_environment", factory=True, workers=workers, host=host, port=port,
+                access_log=False, log_level="warning")
 
 
 @serve_app.command("links", epilog="\b\n示例：c315 serve links --url http://10.0.0.5:8315 --json")

@@ -10,10 +10,12 @@ Nothing happens unless the environment names a plan, which only tests do::
     C315_FAULT="archive-written:1:no-space"    # the 1st archive write fails as on a full disk
     C315_FAULT="reading:炸弹.xlsx:abort"        # the reader aborts (SIGABRT) on the file named 炸弹.xlsx
     C315_FAULT="reading:巨型.xlsx:exhaust"      # the reader takes memory until refused, then aborts
+    C315_FAULT="request:/api/status:raise"     # c315 serve fails inside every request for /api/status
 
 A plan is ``point:when:action``, several joined by commas. ``when`` is a count (the n-th time the
 point is reached, counted per process: each pool worker counts its own files and archive writes)
-or a file's name (every time the point is reached for that file; the name holds no ``:`` or ``,``).
+or a name (every time the point is reached for that file, or that request path; the name holds
+no ``:`` or ``,``).
 
 The points:
 
@@ -24,10 +26,14 @@ The points:
 - ``in-transaction`` — a return's rows are written, the transaction holding it (its batch) not yet
   committed: a kill here loses the whole batch, which the next run records;
 - ``return-recorded`` — the transaction holding a return committed (reached for each return of
-  the batch, after the commit).
+  the batch, after the commit);
+- ``request`` — ``c315 serve`` is handling an API request (in its handler, named by its path): a
+  fault here is a bug or a failure inside the request's handling, which the server must answer
+  with its plain 500.
 
 The actions: ``kill`` (SIGKILL the whole ingest, as a power cut or the task manager would),
-``pause`` (wait for a signal), ``no-space`` (raise ENOSPC), ``abort`` (``os.abort()`` in the
+``pause`` (wait for a signal), ``no-space`` (raise ENOSPC), ``raise`` (raise a RuntimeError, as
+a bug in c315 would), ``abort`` (``os.abort()`` in the
 process that reached the point, as a native library does on a fatal error), ``exhaust``
 (map memory until the system refuses — a worker's ``RLIMIT_AS`` — then abort, as Rust does when
 an allocation fails; it gives up without aborting past 64 GiB of untouched maps, so a missing
@@ -52,8 +58,11 @@ ROOT = "C315_FAULT_ROOT"
 PAUSED = "c315-fault: paused at"
 """The line a paused process writes to stderr before it waits (a test waits for it)."""
 
-POINTS = frozenset({"file-read", "archive-written", "reading", "in-transaction", "return-recorded"})
-ACTIONS = frozenset({"kill", "pause", "no-space", "abort", "exhaust"})
+POINTS = frozenset({"file-read", "archive-written", "reading", "in-transaction", "return-recorded", "request"})
+ACTIONS = frozenset({"kill", "pause", "no-space", "raise", "abort", "exhaust"})
+FAILED = "c315-fault: raised at"
+"""The start of the message of the error ``raise`` raises (a test looks for it in a log, and
+makes sure no answer shows it)."""
 
 
 def _plan(text: str) -> dict[str, tuple[int | str, str]]:
@@ -112,6 +121,8 @@ def reached(point: str, name: str | None = None) -> None:
                 signal.signal(go_on, previous)
     elif action == "no-space":
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+    elif action == "raise":
+        raise RuntimeError(f"{FAILED} {point} {when}")
     elif action == "abort":
         os.abort()
     elif action == "exhaust":

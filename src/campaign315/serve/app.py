@@ -5,18 +5,19 @@ Every page is a view over the functions the command line calls; nothing is fetch
 Authentication: ``Authorization: Bearer <token>`` (unit or collector, see :mod:`.tokens`); a
 department page carries its token in its URL and its script sends it as a bearer token; the
 collector's board uses a session cookie (``HttpOnly``, ``SameSite=Strict``) set by the one-time
-login link, and every cookie-authenticated POST must carry the session's CSRF token.
+login link, and every cookie-authenticated POST must carry the session's CSRF token. The link, the
+session and its CSRF token work across the worker processes of ``c315 serve --workers N`` (see
+:mod:`.sessions`); each worker builds its own application (:func:`app_from_environment`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import hmac
 import io
 import json
 import logging
+import os
 import re
-import secrets
 import tempfile
 import zipfile
 from pathlib import Path
@@ -31,8 +32,10 @@ from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Re
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from campaign315.common import faults
 from campaign315.common.errors import C315Error
 from campaign315.common.words import ATTACHMENT_ZH, OUTCOME_ZH, REVIEW_ZH, STATUS_ZH
+from campaign315.serve.sessions import SESSION_SECONDS, Sessions, use_login
 from campaign315.serve.tokens import Holder, Tokens
 
 HERE = Path(__file__).parent
@@ -41,6 +44,8 @@ REVIEW_LIMIT = 16 * 1024
 """Bytes of a review request (a note is capped at 500 characters)."""
 """Bytes of multipart framing allowed on top of the largest file ingest reads."""
 SESSION_COOKIE = "c315_session"
+LOG_FORMAT = "%(asctime)s [%(process)d] %(message)s"
+"""One line per request; the process id tells the workers of ``--workers N`` apart."""
 log = logging.getLogger("campaign315.serve")
 
 SECURITY_HEADERS = {
@@ -58,19 +63,21 @@ def _error(status: int, message: str, code: str) -> JSONResponse:
 
 
 class Console:
-    """What one running server knows: the workspace, its tokens, the one-time login and sessions."""
+    """What one server process knows: the workspace, the store it works on, the tokens and the
+    collector's sessions (signed, so every worker of one server knows the same ones)."""
 
-    def __init__(self, workspace):
+    def __init__(self, workspace, store: str | None = None):
         self.ws = workspace
         self.campaign = workspace.campaign
+        self.store_location = store or workspace.store_dir
         self.tokens = Tokens(workspace.store_dir, self.campaign.id)
-        self.login_once: str | None = secrets.token_urlsafe(32)
-        self.sessions: dict[str, str] = {}  # session id → its CSRF token (collector sessions only)
+        self.sessions = Sessions(self.tokens.key_for("collector sessions"))
 
     def open_store(self):
+        """The store the command line would use: ``--store`` / ``C315_STORE``, else the workspace's."""
         from campaign315.store import open_store
 
-        return open_store(self.ws.store_dir)
+        return open_store(self.store_location)
 
     # --- who is asking ---
 
@@ -79,26 +86,24 @@ class Console:
         header = request.headers.get("authorization", "")
         if header[:7].lower() == "bearer ":
             return self.tokens.holder(header[7:].strip()), False
-        session = request.cookies.get(SESSION_COOKIE)
-        if session and self._session(session) is not None:
+        if self.sessions.valid(request.cookies.get(SESSION_COOKIE)):
             return Holder("collector"), True
         return None, False
 
-    def _session(self, session: str) -> str | None:
-        for known, csrf in self.sessions.items():
-            if hmac.compare_digest(known, session):
-                return csrf
-        return None
-
     def csrf_ok(self, request: Request, sent: str | None) -> bool:
-        csrf = self._session(request.cookies.get(SESSION_COOKIE, ""))
-        return bool(csrf and sent and hmac.compare_digest(csrf, sent))
+        return self.sessions.csrf_ok(request.cookies.get(SESSION_COOKIE), sent)
+
+    def login(self, once: str | None) -> str | None:
+        """A new session's cookie for the one-time login secret, or None: used before, or never made."""
+        return self.sessions.issue() if use_login(self.ws.store_dir, once) else None
 
 
-def build_app(workspace) -> Starlette:
-    """The application for one workspace (``c315 serve`` runs it under uvicorn; tests drive it
-    with Starlette's test client)."""
-    console = Console(workspace)
+def build_app(workspace, store: str | None = None) -> Starlette:
+    """The application for one workspace and the store it works on (``store``: a ``--store``
+    location; None for the workspace's own). ``c315 serve`` runs it under uvicorn; tests drive it
+    with Starlette's test client. The one-time login link is made by whoever starts the server
+    (:func:`~campaign315.serve.sessions.new_login`), not here: every worker builds one of these."""
+    console = Console(workspace, store)
     pages = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(["html"]))
     pages.globals.update(ATTACHMENT_ZH=ATTACHMENT_ZH, OUTCOME_ZH=OUTCOME_ZH, REVIEW_ZH=REVIEW_ZH, STATUS_ZH=STATUS_ZH)
 
@@ -107,6 +112,7 @@ def build_app(workspace) -> Starlette:
 
     def who(request: Request, collector: bool = False, posting: bool = False):
         """The holder, or the response that refuses the request."""
+        faults.reached("request", request.url.path)  # where a test makes an API request fail inside its handler
         holder, by_cookie = console.holder(request)
         request.state.holder = holder
         if holder is None:
@@ -244,14 +250,11 @@ def build_app(workspace) -> Starlette:
                         headers={"Content-Disposition": f"attachment; filename=\"form.{fmt}\"; filename*=UTF-8''{quoted}"})
 
     async def login(request: Request) -> Response:
-        once = request.query_params.get("once", "")
-        if not console.login_once or not hmac.compare_digest(console.login_once, once):
+        session = console.login(request.query_params.get("once"))
+        if session is None:
             return HTMLResponse(pages.get_template("refused.html").render(campaign=console.campaign), status_code=401)
-        console.login_once = None  # one time only
-        session, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
-        console.sessions[session] = csrf
         response = RedirectResponse("/", status_code=303)
-        response.set_cookie(SESSION_COOKIE, session, httponly=True, samesite="strict", path="/")
+        response.set_cookie(SESSION_COOKIE, session, max_age=SESSION_SECONDS, httponly=True, samesite="strict", path="/")
         return response
 
     async def board(request: Request) -> Response:
@@ -259,7 +262,7 @@ def build_app(workspace) -> Starlette:
         request.state.holder = holder
         if holder is None or not by_cookie:
             return HTMLResponse(pages.get_template("refused.html").render(campaign=console.campaign), status_code=401)
-        csrf = console._session(request.cookies[SESSION_COOKIE])
+        csrf = console.sessions.csrf(request.cookies[SESSION_COOKIE])
         rows = await run_in_threadpool(_status_json, console)
         grouped: dict[str, list[dict]] = {}
         for row in rows:  # one line per unit, in the campaign's order
@@ -282,12 +285,32 @@ def build_app(workspace) -> Starlette:
     ]
 
     async def server_error(request: Request, exc: Exception) -> Response:
+        # Starlette answers from outside every middleware here, so Guard adds nothing: the headers are set here.
         log.exception("请求出错：%s %s", request.method, _logged_path(request.url.path))
-        return _error(500, "服务器内部出错，请把时间告诉汇总人（详情已写入服务器日志）。", "internal")
+        response = _error(500, "服务器内部出错，请把时间告诉汇总人（详情已写入服务器日志）。", "internal")
+        response.headers.update(SECURITY_HEADERS)
+        return response
 
     app = Starlette(routes=routes, middleware=[Middleware(Guard)], exception_handlers={Exception: server_error})
     app.state.console = console
     return app
+
+
+def app_from_environment() -> Starlette:
+    """The application each worker process of ``c315 serve --workers N`` builds (uvicorn's app
+    factory): the workspace, campaign and store the starting process chose, which it passes down as
+    ``C315_WORKSPACE``, ``C315_CAMPAIGN`` and ``C315_STORE``."""
+    from campaign315.spec.workspace import Workspace
+
+    log_requests()
+    return build_app(Workspace(), os.environ.get("C315_STORE") or None)
+
+
+def log_requests() -> None:
+    """Send the one line per request to stderr (in the process that serves them); the libraries'
+    own informational lines (the store's schema check on each request, say) stay out."""
+    logging.basicConfig(format=LOG_FORMAT)
+    log.setLevel(logging.INFO)
 
 
 class Guard(BaseHTTPMiddleware):

@@ -93,6 +93,12 @@ class Tokens:
             self._save(data)
         return data
 
+    def key_for(self, purpose: str) -> bytes:
+        """A key for one purpose (the collector's sessions, say), derived from the file's key — made
+        now if the file has none yet, so the process starting the server should ask first, before
+        any worker does."""
+        return hmac.new(bytes.fromhex(self._keyed()["key"]), f"c315 serve: {purpose}".encode(), hashlib.sha256).digest()
+
     # --- units ---
 
     def _derive(self, data: dict, unit: str) -> str:
