@@ -30,6 +30,7 @@ from campaign315.cli import app as cli_app  # noqa: E402
 
 SCREENSHOTS = os.environ.get("C315_SCREENSHOTS")
 OFFICE = "办公室"
+EVIL_IMAGE, EVIL_SCRIPT = '<img src=x onerror="window.__pwned=1">', "<script>window.__pwned=2</script>"
 WAIT_MS = 30_000
 """How long a page may take to show what it must (a bound on a hang, not a timing)."""
 
@@ -69,6 +70,7 @@ def test_a_department_checks_fixes_and_hands_in_and_the_board_turns_green(served
     shots = Path(SCREENSHOTS) if SCREENSHOTS else tmp_path
     bad = forms.stats("xlsx", {"1.1": "-3", "1.2": "若干"}, unit=OFFICE)
     good = forms.stats("xlsx", unit=OFFICE)
+    hostile = forms.stats("xlsx", {"1.1": EVIL_IMAGE}, remarks={"1.10": EVIL_SCRIPT}, unit=OFFICE)
     with playwright_api.sync_playwright() as driver:
         browser = driver.chromium.launch(executable_path=CHROMIUM, headless=True,
                                          args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
@@ -99,6 +101,15 @@ def test_a_department_checks_fixes_and_hands_in_and_the_board_turns_green(served
             assert department.locator("div.elsewhere").count() == 0  # both problems are in cells
             shots.mkdir(parents=True, exist_ok=True)
             department.screenshot(path=str(shots / "serve-department.png"), full_page=False)
+
+            # text from a return is drawn as text, never as markup
+            department.set_input_files("#file", str(hostile))
+            department.click("#do-check")
+            department.locator("table.picture td.marked", has_text="onerror").wait_for(timeout=WAIT_MS)
+            assert department.locator("table.picture td.marked span.value").inner_text() == EVIL_IMAGE
+            assert department.locator("table.picture td", has_text=EVIL_SCRIPT).count() == 1
+            assert department.locator("#result img, #result script").count() == 0
+            assert department.evaluate("window.__pwned") is None
 
             department.set_input_files("#file", str(good))
             department.click("#do-send")
