@@ -12,7 +12,7 @@ import zipfile
 
 import pytest
 from conftest import GOOD_QUANTITIES, LEADER
-from fill import STATS_COLUMNS, roster_cell, stats_cell, unit_cell
+from fill import STATS_COLUMNS, roster_cell, stats_cell, strip_identity, unit_cell
 
 pytest.importorskip("starlette")
 import test_serve  # noqa: E402
@@ -159,6 +159,17 @@ def test_another_units_form_is_refused_and_not_pictured(server, forms):
     assert result["outcome"] == "rejected" and "unit-mismatch" in {p["code"] for p in result["problems"]}
     assert found["pictures"] == [None]  # a department never sees another unit's return
     assert stored_count(server) == 0
+
+
+@pytest.mark.parametrize("fmt", ["xlsx", "docx"])
+def test_a_form_whose_unit_cannot_be_told_is_pictured_with_填报部门_marked(server, forms, fmt):
+    nameless = strip_identity(forms.stats(fmt, unit=OFFICE, typed_unit=""))
+    found = check(server, nameless).json()
+    (result,), (picture,) = found["results"], found["pictures"]
+    assert (result["unit"], result["outcome"]) == (None, "rejected")  # refused for this link, yet its own file
+    ((where, codes),) = marked(picture, result["problems"]).items()
+    assert codes == ["unit-missing"] and text_at(picture, *where).startswith("填报部门")
+    assert where[0] == place(unit_cell(fmt, "stats"))[0]
 
 
 def test_the_check_needs_a_units_own_valid_link(server, forms):

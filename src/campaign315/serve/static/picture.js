@@ -13,7 +13,7 @@ function problemLine(p, index, withPlace) {
 function drawPicture(box, r, picture) {
   if (picture.outside.length) {  // the whole file or form, or a cell the picture does not reach
     const above = el("div", undefined, "elsewhere");
-    above.append(el("p", "整个文件或整张表的问题：", "elsewhere-head"));
+    above.append(el("p", "以下问题不在下图的某个格子里（整个文件、整张表，或在图的范围之外）：", "elsewhere-head"));
     for (const i of picture.outside) above.append(problemLine(r.problems[i], i, true));
     box.append(above);
   }
