@@ -249,7 +249,8 @@ def test_an_unknown_option_is_a_usage_error(path):
 def test_an_unknown_unit_is_a_usage_error_that_lists_the_units(here, path):
     command = dict(COMMANDS)[path]
     (param,) = [p for p in command.params if p.name in ("unit", "units")]
-    bad = [*example(path), "--unit", "不存在科"] if param.param_type_name == "option" else ["不存在科"]
+    # the example, its unit replaced (an argument: the first one) or added (an option)
+    bad = [*example(path), "--unit", "不存在科"] if param.param_type_name == "option" else ["不存在科", *example(path)[1:]]
     result = run_here(*path, *bad, *(["--json"] if "json" in param_names(command) else []))
     assert result.exit_code == 2, result.output
     assert result.stdout == ""

@@ -28,7 +28,8 @@ from campaign315.cli import app
 from campaign315.common.faults import PAUSED
 from campaign315.common.files import shipped
 from campaign315.spec.campaign import CAMPAIGN_FILE, load_campaign
-from campaign315.store import open_store
+from campaign315.store import Store, open_store
+from campaign315.store.schema import SCHEMA_REVISION
 from campaign315.store.verify import verify_store
 
 FILLER = {"filler": "张涛", "phone": "13682055679"}
@@ -144,7 +145,7 @@ def test_a_new_postgresql_database_needs_store_migrate_and_migrate_is_idempotent
     refused = c315("status", "--store", url)
     assert refused.exit_code == 1 and "c315 store migrate" in refused.stderr
     made = c315("store", "migrate", "--store", url)
-    assert made.exit_code == 0 and "建好" in made.stdout and "第 4 版" in made.stdout
+    assert made.exit_code == 0 and "建好" in made.stdout and f"第 {Store.SCHEMA_VERSION} 版" in made.stdout
     again = c315("store", "migrate", "--store", url)
     assert again.exit_code == 0 and "已是最新" in again.stdout
     assert c315("status", "--json", "--store", url).exit_code == 0
@@ -158,7 +159,7 @@ def test_a_store_from_a_newer_c315_is_refused(pg_url, tmp_path):
         assert result.exit_code == 1 and "更新版本" in result.stderr, result.output
     open_store(tmp_path / "s").close()
     with contextlib.closing(sqlite3.connect(tmp_path / "s" / "c315.sqlite")) as db:
-        db.execute("PRAGMA user_version = 5")
+        db.execute(f"PRAGMA user_version = {Store.SCHEMA_VERSION + 1}")
     result = c315("status", "--store", f"sqlite:///{tmp_path}/s/c315.sqlite")
     assert result.exit_code == 1 and "更新版本" in result.stderr
 
@@ -198,7 +199,7 @@ def _store_of_release(release: int, root: Path) -> Path:
     return root
 
 
-@pytest.mark.parametrize("release", [1, 2])
+@pytest.mark.parametrize("release", [1, 2, 3])
 def test_a_store_of_an_earlier_release_upgrades_in_place_and_reads_the_same(release, tmp_path, forms):
     workspace = _store_of_release(release, tmp_path / "ws")
     status = c315("status", "--json", "--workspace", workspace)
@@ -207,14 +208,17 @@ def test_a_store_of_an_earlier_release_upgrades_in_place_and_reads_the_same(rele
     summary = c315("summary", "--json", "--workspace", workspace, "--out", tmp_path / "summary")
     assert json.loads(summary.stdout) == json.loads((STORES / "release-2-summary.json").read_text(encoding="utf-8"))
     with contextlib.closing(sqlite3.connect(workspace / ".c315" / "c315.sqlite")) as db:
-        assert db.execute("PRAGMA user_version").fetchone() == (4,)
-        assert db.execute("SELECT version_num FROM alembic_version").fetchall() == [("0004",)]
+        assert db.execute("PRAGMA user_version").fetchone() == (Store.SCHEMA_VERSION,)
+        assert db.execute("SELECT version_num FROM alembic_version").fetchall() == [(SCHEMA_REVISION,)]
         assert db.execute("SELECT count(*) FROM returns").fetchone() == (5,)
         assert db.execute("PRAGMA foreign_key_check").fetchall() == []
     assert c315("verify", "--workspace", workspace).exit_code == 0
     added = c315("ingest", "--json", "--workspace", workspace, "--received-at", "2020-03-19T09:00",
                  forms.stats("xlsx", unit="广告科"))
     assert [r["outcome"] for r in json.loads(added.stdout)] == ["accepted"]
+    reviewed = c315("review", "办公室", "附件2", "--reject", "--note", "升级后审核", "--json", "--workspace", workspace)
+    assert reviewed.exit_code == 0, reviewed.output
+    assert json.loads(reviewed.stdout)["status"] == "rejected"  # the upgraded store keeps reviews like a new one
 
 
 # --- c315 store copy ------------------------------------------------------------------------------
@@ -452,5 +456,5 @@ def test_a_store_of_schema_3_before_alembic_keeps_its_places(tmp_path):
         assert verify_store(store) == []
     assert places == ["值班表", "统计表"]
     with contextlib.closing(sqlite3.connect(database)) as db:
-        assert db.execute("PRAGMA user_version").fetchone() == (4,)
-        assert db.execute("SELECT version_num FROM alembic_version").fetchall() == [("0004",)]
+        assert db.execute("PRAGMA user_version").fetchone() == (Store.SCHEMA_VERSION,)
+        assert db.execute("SELECT version_num FROM alembic_version").fetchall() == [(SCHEMA_REVISION,)]

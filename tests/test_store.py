@@ -22,7 +22,7 @@ from campaign315.store import NewReturn, open_store
 TZ = ZoneInfo("Asia/Shanghai")
 ROSTER_DUE = dt.datetime(2020, 3, 13, 12, 0, tzinfo=TZ)
 STATS_DUE = dt.datetime(2020, 3, 19, 17, 30, tzinfo=TZ)
-STATUS_KEYS = {"unit", "attachment", "status", "received_at", "problems", "contact"}
+STATUS_KEYS = {"unit", "attachment", "status", "received_at", "problems", "contact", "review"}
 
 
 def at(text: str) -> dt.datetime:

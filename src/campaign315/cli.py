@@ -351,6 +351,57 @@ def history_cmd(unit: UnitArg = None, json: JsonOpt = False, quiet: QuietOpt = F
     history_table(_console(), campaign, received, quiet)
 
 
+@command("review")
+def review_cmd(
+    unit: Annotated[str, typer.Argument(metavar="部门", help="报送的部门（全称或简称）。", autocompletion=complete_unit,
+                                        show_default=False)],
+    attachment: Annotated[str, typer.Argument(metavar="表格", help="附件1（值班表）或 附件2（统计表）；也可写 roster / stats。",
+                                              show_default=False)],
+    approve: Annotated[bool, typer.Option("--approve", help="已审核：核对无误。")] = False,
+    has_issues: Annotated[bool, typer.Option("--has-issues", help="有问题：仍计入汇总，意见（--note）会出现在部门页面和修改意见里。")] = False,
+    reject: Annotated[bool, typer.Option("--reject", help="退回：不计入汇总（如同收表时被退回），须用 --note 写明原因。")] = False,
+    note: Annotated[str, typer.Option("--note", "-n", metavar="意见", help="意见或退回原因（部门会看到）。")] = "",
+    by: Annotated[str | None, typer.Option("--by", metavar="审核人", envvar="C315_REVIEWER", show_default=False,
+                                           help="审核人姓名；默认为本机登录名。")] = None,
+    return_id: Annotated[int | None, typer.Option("--return", metavar="编号", show_default=False,
+                                                  help="审核这一份（编号见 c315 history）；默认为该表当前显示的一份（计入汇总的，或最新收到的）。")] = None,
+    json: JsonOpt = False,
+    workspace: WorkspaceOpt = None,
+    store_url: StoreOpt = None,
+    campaign_id: CampaignOpt = None,
+) -> None:
+    """审核收到的报表：已审核、有问题（附意见）或退回（附原因，不计入汇总）；记下审核人和时间，c315 history 可查。
+
+    示例：c315 review 市场网监科 附件2 --has-issues --note "第3项场次与活动照片不符，请核实"
+    """
+    from campaign315.common.errors import UsageError
+    from campaign315.review import attachment_named, review_return
+
+    chosen = [state for state, on in (("approved", approve), ("has_issues", has_issues), ("rejected", reject)) if on]
+    if len(chosen) != 1:
+        raise UsageError("请选一种审核结果：--approve（已审核）、--has-issues（有问题）或 --reject（退回）。")
+    ws = _workspace(workspace, campaign_id)
+    campaign = ws.campaign
+    (chosen_unit,) = campaign.units_named([unit])
+    key = attachment_named(attachment)
+    with _open_store(ws, store_url) as store:
+        done = review_return(campaign, store, chosen_unit, key, chosen[0], note, by or _login_name(), return_id)
+    if json:
+        _print_json(done.as_json())
+        return
+    _console().print(done.describe(), markup=False, highlight=False, soft_wrap=True)
+
+
+def _login_name() -> str:
+    """Who is at this computer, as the system names them (the default reviewer)."""
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError, ImportError):
+        return ""
+
+
 @command("summary")
 def summary_cmd(
     deadline: Annotated[str | None, typer.Option("--deadline", help="截止时间：日期（当天24时前）或日期时间；默认为附件2的报送时限。")] = None,

@@ -19,7 +19,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from campaign315.common.words import ATTACHMENT_ZH, NONE_SHOWN, OUTCOME_ZH, SEVERITY_ZH, STATUS_ZH
+from campaign315.common.words import ATTACHMENT_ZH, NONE_SHOWN, OUTCOME_ZH, REVIEW_ZH, SEVERITY_ZH, STATUS_ZH
 
 if TYPE_CHECKING:  # results are only read here; importing their modules would load the readers
     from campaign315.intake.ingest import FileResult
@@ -36,6 +36,7 @@ def make_console(stderr: bool = False) -> Console:
 
 OUTCOME_STYLE = {"accepted": "green", "rejected": "bold red", "duplicate": "dim"}
 SEVERITY_STYLE = {"error": "red", "warning": "yellow"}
+REVIEW_STYLE = {"approved": "green", "has_issues": "yellow", "rejected": "bold red"}
 _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
@@ -179,7 +180,8 @@ def _status_rows(console: Console, campaign: Campaign, rows: list[Standing], tit
         shown = s.shown
         when = campaign.localize(shown.received_at).strftime("%m-%d %H:%M") if shown else "—"
         style = STATUS_STYLE[s.status]
-        table.add_row(plain(s.unit.name), _attachment(s.attachment), f"[{style}]{STATUS_ZH[s.status]}[/]", when,
+        said = f" · {REVIEW_ZH[shown.review.state]}" if shown and shown.review else ""
+        table.add_row(plain(s.unit.name), _attachment(s.attachment), f"[{style}]{STATUS_ZH[s.status]}[/]{said}", when,
                       str(s.problem_count) if shown else "—", plain(s.contact))
     console.print(table)
 
@@ -188,7 +190,7 @@ def history_table(console: Console, campaign: Campaign, received: list[Received]
     """``c315 history``: a row per file received, the counting ones ticked, then the counts."""
     if not quiet:
         table = Table(title="收表历史")
-        for column in ("#", "接收时间", "部门", "表格", "结果", SEVERITY_ZH["error"], SEVERITY_ZH["warning"], "计入汇总", "文件"):
+        for column in ("#", "接收时间", "部门", "表格", "结果", SEVERITY_ZH["error"], SEVERITY_ZH["warning"], "审核", "计入汇总", "文件"):
             table.add_column(column, overflow="fold")
         several = _several([entry.stored.sha256 for entry in received])
         for entry in received:
@@ -196,10 +198,22 @@ def history_table(console: Console, campaign: Campaign, received: list[Received]
             name = f"{r.filename} · {r.place}" if r.place and r.sha256 in several else r.filename
             table.add_row(str(r.id), campaign.localize(r.received_at).strftime("%Y-%m-%d %H:%M"), plain(r.unit or "—"),
                           _attachment(r.attachment), _outcome(r.outcome), _count(r.errors, "red"),
-                          _count(r.warnings, "yellow"), "[green]✓[/]" if entry.counts else "", plain(name))
+                          _count(r.warnings, "yellow"), _review(campaign, r), "[green]✓[/]" if entry.counts else "", plain(name))
         console.print(table)
     outcomes = "，".join(f"{OUTCOME_ZH[k]} {sum(e.stored.outcome == k for e in received)}" for k in OUTCOME_ZH)
-    console.print(f"共 {len(received)} 个文件（{outcomes}），其中 {sum(e.counts for e in received)} 份计入汇总。")
+    reviewed = [e.stored.review for e in received if e.stored.review]
+    said = "；审核：" + "，".join(f"{zh} {sum(r.state == k for r in reviewed)}" for k, zh in REVIEW_ZH.items()) if reviewed else ""
+    console.print(f"共 {len(received)} 个文件（{outcomes}），其中 {sum(e.counts for e in received)} 份计入汇总{said}。")
+
+
+def _review(campaign: Campaign, r) -> Text | str:
+    """The collector's latest word on a return, with who, when and the note (a history cell)."""
+    review = r.review
+    if review is None:
+        return ""
+    when = campaign.localize(review.reviewed_at).strftime("%m-%d %H:%M")
+    said = f"（{review.reviewer} {when}）" + (f"：{review.note}" if review.note else "")
+    return Text(REVIEW_ZH[review.state], style=REVIEW_STYLE[review.state]) + plain(said)
 
 
 def campaigns_table(console: Console, rows: list[dict]) -> None:

@@ -10,8 +10,10 @@ In DIR (default ``demo/``), a fresh workspace:
    in time order. The first batch is shown in full; later batches show only the problems of a
    rejected file and the closing count (``c315 status`` follows);
 3. ``c315 status``;
-4. ``c315 summary --deadline 2020-03-19 --out summary``;
-5. ``c315 feedback --out feedback``: marked copies and letters for units with problems, 催报 texts.
+4. ``c315 review 市场网监科 附件2 --has-issues --note …``: the collector's comment on one return;
+5. ``c315 summary --deadline 2020-03-19 --out summary``;
+6. ``c315 feedback --out feedback``: marked copies and letters for units with problems (the comment
+   in 市场网监科's), 催报 texts.
 
 Each command runs as ``python -m campaign315`` with this interpreter in DIR and is echoed after
 ``$ ``. An ingest that rejects a file exits 1, which is expected; any other failure stops the demo
@@ -39,6 +41,8 @@ from campaign315.common.files import shipped
 
 WIDTH = 120
 FULL_BATCHES = 1    # how many ingest batches are shown with every problem of every file
+REVIEW_NOTE = "第1.1项场次比活动台账多2场，请核实后回复"
+"""The collector's comment the demo writes on 市场网监科's 附件2 (it reaches that unit's letter)."""
 MARKER = ".c315-demo"
 """The file that marks a folder as made by ``c315 demo`` (so the next run may empty it)."""
 _CALLERS_SETTINGS = ("C315_WORKSPACE", "C315_STORE", "C315_CAMPAIGN", "FORCE_COLOR")
@@ -86,6 +90,7 @@ def run_demo(folder: Path) -> int:
             demo.run(args, allowed=(0, 1), show=(lambda out: out) if number < FULL_BATCHES else brief)
 
         demo.run(["status"])
+        demo.run(["review", "市场网监科", "附件2", "--has-issues", "--note", REVIEW_NOTE, "--by", "张涛"])
         demo.run(["summary", "--deadline", "2020-03-19", "--out", "summary"])
         demo.run(["feedback", "--out", "feedback"])
     except _Stopped as stop:

@@ -23,6 +23,9 @@ STATUS_ZH: dict[str, str] = {
 }
 """Where a unit stands on one attachment; in the order a board lists them."""
 
+REVIEW_ZH: dict[str, str] = {"approved": "已审核", "has_issues": "有问题", "rejected": "退回"}
+"""The collector's word on a received return (``c315 review``); 退回 by hand counts as a rejection."""
+
 ROLE_ZH: dict[str, str] = {"leader": "领导", "cadre": "干部", "unknown": "无法判断"}
 """What a 职务 makes a person on the duty roster (工作要求（三）)."""
 

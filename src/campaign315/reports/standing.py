@@ -20,7 +20,8 @@ class Standing:
     attachment: AttachmentKey
     status: Status
     counting: StoredReturn | None
-    """The return whose figures count (the latest accepted one by the cut-off), if any."""
+    """The return whose figures count (the latest accepted one by the cut-off that the collector
+    did not send back), if any."""
     received: list[StoredReturn]
     """The returns from this unit for this attachment that were looked at, oldest first (all of
     them from ``Store.returns``; the deciding few from ``Store.latest_returns``)."""
@@ -52,6 +53,7 @@ class Standing:
             "received_at": shown.received_at.isoformat() if shown else None,
             "problems": self.problem_count,
             "contact": self.contact,
+            "review": shown.review.as_json() if shown and shown.review else None,
         }
 
 
@@ -78,6 +80,8 @@ class Received:
             "errors": r.errors,
             "warnings": r.warnings,
             "counts": self.counts,
+            "review": r.review.as_json() if r.review else None,
+            "reviews": [review.as_json() for review in r.reviews],
         }
 
 
@@ -107,7 +111,7 @@ def standings(
     for unit in campaign.units:
         for attachment in unit.returns:
             received = sorted(by_key.get((unit.name, attachment), []), key=lambda r: (r.received_at, r.id))
-            accepted = [r for r in received if r.outcome == "accepted"]
+            accepted = [r for r in received if r.usable]  # not rejected by ingest, nor sent back by hand
             in_time = [r for r in accepted if cutoff is None or r.received_at <= cutoff]
             after = [r for r in accepted if cutoff is not None and r.received_at > cutoff]
             if include_late and after:  # the latest return counts, even one after the cut-off

@@ -197,10 +197,12 @@ def summary_json(summary: Summary) -> dict:
     campaign = summary.campaign
     units = {}
     for s in summary.standings:
-        entry = units.setdefault(s.unit.name, {"unit": s.unit.name, "roster": None, "stats": None, "received_at": {}, "problems": 0})
+        entry = units.setdefault(s.unit.name, {"unit": s.unit.name, "roster": None, "stats": None, "received_at": {},
+                                               "problems": 0, "review": {}})
         entry[s.attachment] = s.status
         shown = s.shown
         entry["received_at"][s.attachment] = shown.received_at.isoformat() if shown else None
+        entry["review"][s.attachment] = shown.review.as_json() if shown and shown.review else None
         entry["problems"] += s.problem_count
     return {
         "cutoff": summary.cutoff.isoformat(),

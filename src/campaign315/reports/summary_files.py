@@ -13,7 +13,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 
 from campaign315.common.files import safe_filename, write_atomically
 from campaign315.common.safety import set_cell
-from campaign315.common.words import ATTACHMENT_ZH, ROLE_ZH, SEVERITY_ZH, STATUS_ZH
+from campaign315.common.words import ATTACHMENT_ZH, REVIEW_ZH, ROLE_ZH, SEVERITY_ZH, STATUS_ZH
 from campaign315.generate.stamp import with_custom_properties
 from campaign315.reports.district_form import district_form, stats_document, stats_workbook
 from campaign315.reports.printing import (
@@ -91,6 +91,16 @@ def write_summary_files(summary: Summary, out: Path, templates_dir: Path) -> lis
 
 
 # --- the merged duty roster ------------------------------------------------------------------
+
+def _review_said(campaign, shown) -> str:
+    """The collector's latest word on a return, for the 报送情况 sheet: ``退回：原因（李明 03-19 15:00）``."""
+    review = shown.review if shown else None
+    if review is None:
+        return ""
+    when = campaign.localize(review.reviewed_at).strftime("%m-%d %H:%M")
+    note = f"：{review.note}" if review.note else ""
+    return f"{REVIEW_ZH[review.state]}{note}（{review.reviewer} {when}）"
+
 
 def _roster_header(summary: Summary) -> list[str]:
     return ["部门", *summary.campaign.attachments.roster.columns, "职务类别", "值守检查"]
@@ -216,8 +226,9 @@ def _breakdown_workbook(summary: Summary, frame: PageFrame) -> bytes:
         shown = s.shown
         status_rows.append((s.unit.name, ATTACHMENT_ZH[s.attachment], STATUS_ZH[s.status],
                             campaign.localize(shown.received_at).strftime("%Y-%m-%d %H:%M") if shown else "",
-                            s.problem_count if shown else "", shown.filename if shown else "", s.contact))
-    _table(status, 1, ["部门", "表格", "状态", "接收时间", "问题数", "文件", "联系人"], status_rows, frame,
+                            s.problem_count if shown else "", shown.filename if shown else "",
+                            _review_said(campaign, shown), s.contact))
+    _table(status, 1, ["部门", "表格", "状态", "接收时间", "问题数", "文件", "审核", "联系人"], status_rows, frame,
            alert=lambda row: row[2] in (STATUS_ZH["missing"], STATUS_ZH["rejected"], STATUS_ZH["late"], STATUS_ZH["after_cutoff"]))
 
     problems = wb.create_sheet("问题清单")

@@ -32,11 +32,13 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from campaign315.common.errors import C315Error
-from campaign315.common.words import ATTACHMENT_ZH, OUTCOME_ZH, STATUS_ZH
+from campaign315.common.words import ATTACHMENT_ZH, OUTCOME_ZH, REVIEW_ZH, STATUS_ZH
 from campaign315.serve.tokens import Holder, Tokens
 
 HERE = Path(__file__).parent
 UPLOAD_LIMIT_SLACK = 64 * 1024
+REVIEW_LIMIT = 16 * 1024
+"""Bytes of a review request (a note is capped at 500 characters)."""
 """Bytes of multipart framing allowed on top of the largest file ingest reads."""
 SESSION_COOKIE = "c315_session"
 log = logging.getLogger("campaign315.serve")
@@ -98,7 +100,7 @@ def build_app(workspace) -> Starlette:
     with Starlette's test client)."""
     console = Console(workspace)
     pages = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(["html"]))
-    pages.globals.update(ATTACHMENT_ZH=ATTACHMENT_ZH, OUTCOME_ZH=OUTCOME_ZH, STATUS_ZH=STATUS_ZH)
+    pages.globals.update(ATTACHMENT_ZH=ATTACHMENT_ZH, OUTCOME_ZH=OUTCOME_ZH, REVIEW_ZH=REVIEW_ZH, STATUS_ZH=STATUS_ZH)
 
     def page(name: str, **values) -> HTMLResponse:
         return HTMLResponse(pages.get_template(name).render(campaign=console.campaign, **values))
@@ -160,6 +162,35 @@ def build_app(workspace) -> Starlette:
             return _error(400, str(exc), "bad-request")
         return Response(data, media_type="application/zip",
                         headers={"Content-Disposition": "attachment; filename=\"summary.zip\"; filename*=UTF-8''%E6%B1%87%E6%80%BB.zip"})
+
+    async def post_review(request: Request) -> Response:
+        _, refused = who(request, collector=True, posting=True)
+        if refused:
+            return refused
+        body = await request.body()
+        if len(body) > REVIEW_LIMIT:
+            return _error(413, "审核意见太长。", "too-large")
+        try:
+            asked = json.loads(body)
+            if not isinstance(asked, dict):
+                raise ValueError
+        except ValueError:
+            return _error(400, "请求内容应为 JSON：{\"unit\", \"attachment\", \"state\", \"note\"}。", "bad-request")
+        try:
+            done = await run_in_threadpool(_review, console, asked)
+        except C315Error as exc:
+            return _error(400, str(exc), "review-refused")
+        request.state.note = f"审核 {done['unit']} {done['attachment']} {done['review']['state']}"
+        return JSONResponse(done)
+
+    async def get_feedback_zip(request: Request) -> Response:
+        _, refused = who(request, collector=True)
+        if refused:
+            return refused
+        data = await run_in_threadpool(_feedback_zip, console)
+        return Response(data, media_type="application/zip",
+                        headers={"Content-Disposition": "attachment; filename=\"feedback.zip\"; "
+                                                        "filename*=UTF-8''%E4%BF%AE%E6%94%B9%E6%84%8F%E8%A7%81.zip"})
 
     # --- the pages ---
 
@@ -241,6 +272,8 @@ def build_app(workspace) -> Starlette:
         Route("/api/history", get_history),
         Route("/api/summary", get_summary),
         Route("/api/summary.zip", get_summary_zip),
+        Route("/api/reviews", post_review, methods=["POST"]),
+        Route("/api/feedback.zip", get_feedback_zip),
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
     ]
 
@@ -367,6 +400,46 @@ def _summary(console: Console, deadline: str | None, as_zip: bool):
                 bundle.write(path, path.relative_to(folder).as_posix())
             bundle.writestr("summary.json", json.dumps(summary_json(result), ensure_ascii=False, indent=2))
     return None, buffer.getvalue()
+
+
+def _review(console: Console, asked: dict) -> dict:
+    """``POST /api/reviews``: what ``c315 review`` does, from the board (the reviewer as the board
+    names them, else 汇总人（网页）)."""
+    from campaign315.common.errors import UsageError
+    from campaign315.review import attachment_named, review_return
+
+    def text(key: str) -> str:
+        value = asked.get(key) or ""
+        if not isinstance(value, str):
+            raise UsageError(f"{key} 应为文字。")
+        return value
+
+    unit = console.campaign.find_unit(text("unit"))
+    if unit is None:
+        raise UsageError("没有这个部门。")
+    return_id = asked.get("return_id")
+    if return_id is not None and (not isinstance(return_id, int) or isinstance(return_id, bool)):
+        raise UsageError("return_id 应为报表编号（整数）。")
+    with console.open_store() as store:
+        done = review_return(console.campaign, store, unit, attachment_named(text("attachment")), text("state"),
+                             text("note"), text("by") or "汇总人（网页）", return_id)
+    return done.as_json()
+
+
+def _feedback_zip(console: Console) -> bytes:
+    """The feedback ``c315 feedback`` writes (letters, marked copies, reminders, the 催报 list), as one zip."""
+    from campaign315.reports.feedback import write_feedback
+
+    with tempfile.TemporaryDirectory(prefix="c315-feedback-") as folder:
+        with console.open_store() as store:
+            result = write_feedback(console.campaign, store, Path(folder), console.ws.templates_dir)
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as bundle:
+            for path in result.written:
+                bundle.write(path, path.relative_to(folder).as_posix())
+            if not result.written:
+                bundle.writestr("说明.txt", result.describe().encode("utf-8-sig"))
+    return buffer.getvalue()
 
 
 def _blank_form(console: Console, unit, attachment: str, fmt: str) -> tuple[bytes, str]:

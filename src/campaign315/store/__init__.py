@@ -22,7 +22,15 @@ from urllib.parse import unquote, urlsplit
 
 from campaign315.common.errors import UsageError
 from campaign315.store.base import Archive, Store
-from campaign315.store.records import ArchiveRecord, NewReturn, ReturnRows, StoredReturn, rows_of
+from campaign315.store.records import (
+    REVIEW_STATES,
+    ArchiveRecord,
+    NewReturn,
+    ReturnRows,
+    Review,
+    StoredReturn,
+    rows_of,
+)
 
 POSTGRES_SCHEMES = ("postgresql", "postgres")
 
@@ -89,5 +97,5 @@ def describe_location(location: Path | str) -> str:
     return where
 
 
-__all__ = ["Archive", "ArchiveRecord", "NewReturn", "ReturnRows", "Store", "StoredReturn", "describe_location",
+__all__ = ["REVIEW_STATES", "Archive", "ArchiveRecord", "NewReturn", "ReturnRows", "Review", "Store", "StoredReturn", "describe_location",
            "open_store", "parse_location", "password_in", "rows_of"]

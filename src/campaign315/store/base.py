@@ -14,6 +14,7 @@ from campaign315.store.records import (
     ArchiveRecord,
     NewReturn,
     ReturnRows,
+    Review,
     StoredReturn,
     by_file,
     new_from_rows,
@@ -39,11 +40,12 @@ class Store(ABC):
     program, a store from a newer c315) are raised as :class:`~campaign315.common.errors.StoreProblem`
     with a message for the collector."""
 
-    SCHEMA_VERSION = 4
+    SCHEMA_VERSION = 5
     """1: the first release (locations as text); 2: locations as columns; 3: a file is unique per
     campaign (several campaigns share one store) and the archive may live in the database; 4:
     several returns per file (a return's ``place`` in its file; one SHA-256 may have several per
-    campaign). The migrations (``store/migrations``, Alembic revisions ``0002``–``0004``) build
+    campaign); 5: the collector's reviews. The migrations (``store/migrations``, Alembic revisions
+    ``0002``–``0005``) build
     and upgrade it."""
 
     archive: Archive
@@ -117,6 +119,19 @@ class Store(ABC):
     @abstractmethod
     def attach_problems(self, returns: list[StoredReturn]) -> None:
         """Load the problems of these returns (only)."""
+
+    @abstractmethod
+    def attach_reviews(self, returns: list[StoredReturn]) -> None:
+        """Load the reviews of these returns (``returns`` and ``latest_returns`` do it themselves)."""
+
+    @abstractmethod
+    def add_review(self, return_id: int, review: Review) -> None:
+        """Record the collector's review of one stored return."""
+
+    @abstractmethod
+    def merge_reviews(self, stored: StoredReturn) -> int:
+        """Add the reviews of a return another store kept (same campaign, SHA-256 and place) that
+        this store lacks; how many were added (``c315 store copy``)."""
 
     @abstractmethod
     def stats_lines(self, return_ids: Iterable[int]) -> dict[int, list[StatsLine]]: ...

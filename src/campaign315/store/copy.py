@@ -26,15 +26,19 @@ class CopyResult:
 
     copied: int = 0
     present: int = 0
+    reviews: int = 0
+    """The collector's reviews written to the target (with new returns, or added to ones it had)."""
     missing: list[StoredReturn] = field(default_factory=list)
 
     def as_json(self, target: str) -> dict:
         """``c315 store copy --json`` (README documents the keys)."""
-        return {"to": target, "copied": self.copied, "present": self.present,
+        return {"to": target, "copied": self.copied, "present": self.present, "reviews": self.reviews,
                 "missing": [{"campaign": r.campaign, "filename": r.filename, "sha256": r.sha256} for r in self.missing]}
 
     def describe(self) -> str:
         text = f"新复制 {self.copied} 份报表，已有（跳过）{self.present} 份"
+        if self.reviews:
+            text += f"，带过去审核记录 {self.reviews} 条"
         if self.missing:
             names = "、".join(f"{r.filename}（{r.campaign}）" for r in self.missing[:10])
             text += f"；{len(self.missing)} 份的原件在源数据库的存档里找不到，没有复制：{names}。请先运行 c315 verify 检查源数据库"
@@ -51,6 +55,9 @@ def copy_store(source: Store, target: Store, advance: Callable[[StoredReturn], N
         for start in range(0, len(kept), CHUNK):
             chunk = kept[start:start + CHUNK]
             wanted = [r for r in chunk if r.sha256 not in known]
+            for stored in chunk:
+                if stored.sha256 in known:
+                    result.reviews += target.merge_reviews(stored)
             result.present += len(chunk) - len(wanted)
             ids = [r.id for r in wanted]
             lines, entries = source.stats_lines(ids), source.roster_entries(ids)
@@ -63,8 +70,10 @@ def copy_store(source: Store, target: Store, advance: Callable[[StoredReturn], N
                 key = target.archive.put(data, stored.sha256, PurePosixPath(stored.archive_key).suffix)
                 if target.copy_in(replace(stored, archive_key=key), lines[stored.id], entries[stored.id]) is None:
                     result.present += 1
+                    result.reviews += target.merge_reviews(stored)
                 else:
                     result.copied += 1
+                    result.reviews += len(stored.reviews)
             for stored in chunk:
                 advance(stored)
     return result

@@ -32,9 +32,30 @@ class _Received:
     several. One file gives one return per form it holds."""
 
 
+REVIEW_STATES = ("approved", "has_issues", "rejected")
+"""What the collector may say of a received return: 已审核, 有问题, 退回 (see :mod:`campaign315.intake.review`)."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Review:
+    """The collector's word on one return, with who said it and when. A return's reviews are only
+    ever added; the latest is its state."""
+
+    state: str
+    """One of :data:`REVIEW_STATES`."""
+    note: str
+    """The comment (有问题) or the reason (退回) the department reads; may be empty on 已审核."""
+    reviewer: str
+    reviewed_at: dt.datetime
+
+    def as_json(self) -> dict:
+        """A review in ``c315 history --json`` and ``c315 review --json``."""
+        return {"state": self.state, "note": self.note, "by": self.reviewer, "at": self.reviewed_at.isoformat()}
+
+
 @dataclass(kw_only=True)
 class StoredReturn(_Received):
-    """One return as the store keeps it (problems loaded on demand)."""
+    """One return as the store keeps it (problems loaded on demand, reviews always)."""
 
     id: int
     document_modified: str | None
@@ -45,6 +66,23 @@ class StoredReturn(_Received):
     ingested_at: str = ""
     """When c315 recorded it (UTC, ISO 8601); kept as it was by ``c315 store copy``."""
     problems: list[Problem] = field(default_factory=list)
+    reviews: list[Review] = field(default_factory=list)
+    """The collector's reviews, oldest first."""
+
+    @property
+    def review(self) -> Review | None:
+        """The collector's latest word on this return, if any."""
+        return self.reviews[-1] if self.reviews else None
+
+    @property
+    def sent_back(self) -> bool:
+        """Rejected by the collector's hand (退回), whatever ingest decided."""
+        return self.review is not None and self.review.state == "rejected"
+
+    @property
+    def usable(self) -> bool:
+        """May its figures count: accepted by ingest and not sent back by hand."""
+        return self.outcome == "accepted" and not self.sent_back
 
 
 @dataclass(kw_only=True)

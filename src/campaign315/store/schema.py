@@ -27,7 +27,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
-SCHEMA_REVISION = "0004"
+SCHEMA_REVISION = "0005"
 """The Alembic revision this code reads and writes (``Store.SCHEMA_VERSION`` as a revision id)."""
 
 metadata = MetaData()
@@ -103,6 +103,19 @@ roster_entries = Table(
     Column("landline", Text, nullable=False),
     Column("mobile", Text, nullable=False),
 )
+
+reviews = Table(
+    "reviews", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("return_id", Integer, ForeignKey("returns.id", ondelete="CASCADE"), nullable=False),
+    Column("state", Text, CheckConstraint("state IN ('approved', 'has_issues', 'rejected')", name="reviews_state_check"),
+           nullable=False),
+    Column("note", Text, nullable=False, server_default=""),
+    Column("reviewer", Text, nullable=False),
+    Column("reviewed_at", Text, nullable=False),
+    Index("reviews_by_return", "return_id", "id"),
+)
+"""The collector's reviews of returns, only ever added: a return's latest is its state."""
 
 archive_files = Table(
     "archive_files", metadata,

@@ -16,7 +16,7 @@ import datetime as dt
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import TypeVar
 
-from sqlalchemy import bindparam, event, func, select
+from sqlalchemy import and_, bindparam, case, event, func, select
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError, SQLAlchemyError
 
@@ -26,12 +26,13 @@ from campaign315.spec.forms import ActivityStats, DutyRoster, RosterEntry, Stats
 from campaign315.spec.location import Location
 from campaign315.spec.problems import Code, Problem
 from campaign315.store.base import Store
-from campaign315.store.records import ArchiveRecord, NewReturn, ReturnRows, StoredReturn, by_file
+from campaign315.store.records import ArchiveRecord, NewReturn, ReturnRows, Review, StoredReturn, by_file
 from campaign315.store.schema import (
     SCHEMA_REVISION,
     archive_files,
     problems,
     returns,
+    reviews,
     roster_entries,
     stats_lines,
 )
@@ -53,6 +54,11 @@ _KNOWN_ANYWHERE = select(returns.c.id).where(returns.c.sha256 == bindparam("sha2
 _KNOWN_IN_CAMPAIGN = _KNOWN_ANYWHERE.where(returns.c.campaign == bindparam("campaign"))
 _INSERTS = {table: table.insert().values({c.name: bindparam(c.name) for c in table.c})
             for table in (problems, stats_lines, roster_entries)}
+_LATEST_REVIEW = (select(reviews.c.state).where(reviews.c.return_id == returns.c.id)
+                  .order_by(reviews.c.id.desc()).limit(1).scalar_subquery())
+_USABLE = case((and_(returns.c.outcome == "accepted", func.coalesce(_LATEST_REVIEW, "") != "rejected"), "accepted"),
+               else_="rejected")
+"""A return's outcome as a standing sees it: rejected by ingest or sent back by the collector."""
 
 
 class SQLStore(Store):
@@ -304,9 +310,46 @@ class SQLStore(Store):
             if return_id is not None:
                 self._insert_children(return_id, stored.problems, [_line_row(line) for line in lines],
                                       [_entry_row(n, e) for n, e in enumerate(entries)])
+                for review in stored.reviews:
+                    conn.execute(reviews.insert().values(_review_row(return_id, review)))
             return return_id
 
         return self._write_records(work)
+
+    def merge_reviews(self, stored: StoredReturn) -> int:
+        """Add the reviews of a return another store kept that this store lacks (``c315 store
+        copy`` run again after the collector reviewed more); how many were added."""
+        if not stored.reviews:
+            return 0
+
+        def work(conn: Connection) -> int:
+            found = conn.execute(select(returns.c.id).where(
+                returns.c.campaign == stored.campaign, returns.c.sha256 == stored.sha256,
+                returns.c.place == stored.place)).fetchone()
+            if found is None:
+                return 0
+            have = {(state, note, reviewer, at) for state, note, reviewer, at in conn.execute(
+                select(reviews.c.state, reviews.c.note, reviews.c.reviewer, reviews.c.reviewed_at)
+                .where(reviews.c.return_id == found[0]))}
+            added = 0
+            for review in stored.reviews:
+                row = _review_row(found[0], review)
+                if (row["state"], row["note"], row["reviewer"], row["reviewed_at"]) not in have:
+                    conn.execute(reviews.insert().values(row))
+                    added += 1
+            return added
+
+        return self._write(work)
+
+    def add_review(self, return_id: int, review: Review) -> None:
+        """Record the collector's review of one return (in its own transaction)."""
+
+        def work(conn: Connection) -> None:
+            if conn.execute(select(returns.c.id).where(returns.c.id == return_id)).fetchone() is None:
+                raise StoreProblem(f"数据库 {self.where} 里没有编号为 {return_id} 的报表。")
+            conn.execute(reviews.insert().values(_review_row(return_id, review)))
+
+        self._write(work)
 
     def _insert_return(self, conn: Connection, row: dict) -> int | None:
         """Insert one return row; None when (campaign, sha256, place) is there already — a concurrent
@@ -352,14 +395,16 @@ class SQLStore(Store):
             found = _stored(conn.execute(query.order_by(returns.c.received_ts, returns.c.id)))
             if with_problems:
                 self.attach_problems(found)
+            self.attach_reviews(found)
         return found
 
     def latest_returns(self, campaign: str, cutoff: dt.datetime | None) -> list[StoredReturn]:
-        """The latest accepted and the latest rejected, before and after the cut-off (at most four
-        per unit × attachment): a summary over 100,000 stored returns reads a few dozen rows."""
+        """The latest usable and the latest rejected (by ingest or by the collector's hand), before
+        and after the cut-off (at most four per unit × attachment): a summary over 100,000 stored
+        returns reads a few dozen rows."""
         limit = cutoff.timestamp() if cutoff else float("inf")
         rank = func.row_number().over(
-            partition_by=[returns.c.unit, returns.c.attachment, returns.c.outcome, returns.c.received_ts <= limit],
+            partition_by=[returns.c.unit, returns.c.attachment, _USABLE, returns.c.received_ts <= limit],
             order_by=[returns.c.received_ts.desc(), returns.c.id.desc()],
         ).label("rank_in_group")
         ranked = select(*returns.c, rank).where(returns.c.campaign == campaign).subquery()
@@ -368,7 +413,17 @@ class SQLStore(Store):
         with self._reading() as conn:
             found = _stored(conn.execute(query))
             self.attach_problems(found)
+            self.attach_reviews(found)
         return found
+
+    def attach_reviews(self, found: list[StoredReturn]) -> None:
+        by_id = {r.id: r for r in found}
+        for r in found:
+            r.reviews = []
+        columns = [reviews.c.return_id, reviews.c.state, reviews.c.note, reviews.c.reviewer, reviews.c.reviewed_at]
+        for return_id, state, note, reviewer, at in self._by_return(columns, reviews, by_id, (reviews.c.return_id, reviews.c.id)):
+            by_id[return_id].reviews.append(
+                Review(state=state, note=note, reviewer=reviewer, reviewed_at=dt.datetime.fromisoformat(at)))
 
     def attach_problems(self, found: list[StoredReturn]) -> None:
         by_id = {r.id: r for r in found}
@@ -507,6 +562,11 @@ def _line_row(line: StatsLine) -> dict:
     kind, name, table, row, column = line.cell.columns() if line.cell else (None, "", 0, 0, 0)
     return {"item_key": line.key, "quantity": line.quantity, "remark": line.remark, "label": line.label,
             "cell_kind": kind, "cell_name": name, "cell_table": table, "cell_row": row, "cell_column": column}
+
+
+def _review_row(return_id: int, review: Review) -> dict:
+    return {"return_id": return_id, "state": review.state, "note": review.note, "reviewer": review.reviewer,
+            "reviewed_at": review.reviewed_at.isoformat()}
 
 
 def _entry_row(seq: int, entry: RosterEntry) -> dict:

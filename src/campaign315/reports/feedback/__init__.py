@@ -1,5 +1,5 @@
 """``c315 feedback``: closing the loop with each department. For every form whose return has
-problems, the department's own file comes back with each problem cell highlighted and commented,
+problems (found by ingest, or written by the collector on review: 有问题, 退回), the department's own file comes back with each problem cell highlighted and commented,
 with a short letter saying what to fix and by when; for every form still missing or rejected, a
 催报 message short enough for SMS or chat, and one list for the collector to work through.
 
@@ -140,8 +140,8 @@ def write_feedback(
         notices = []
         used_names: set[str] = set()
         for standing in unit_rows:
-            shown = standing.shown
-            if shown is not None and shown.problems:
+            shown = spoken_of(standing)
+            if shown is not None and (shown.problems or _has_word(shown)):
                 copy_name = _mark_copy(campaign, store, standing, shown, out, used_names, result)
                 notices.append(form_notice(campaign, standing, now, shown, copy_name))
             if standing.status in CHASED:
@@ -162,6 +162,21 @@ def write_feedback(
         result.combined = _path_in(out, CHASE_LIST)
         write_text(result.combined, chase_list(chased, now))
     return result
+
+
+def spoken_of(standing: Standing) -> StoredReturn | None:
+    """The return a letter speaks of: the latest received when it did not count (rejected by
+    ingest or sent back by the collector) though an earlier one does — the department must hear
+    why its newer file was not taken — else the one shown (the counting one, else the latest)."""
+    latest = standing.latest
+    if latest is not None and standing.counting is not None and not latest.usable and latest.received_at > standing.counting.received_at:
+        return latest
+    return standing.shown
+
+
+def _has_word(shown: StoredReturn) -> bool:
+    """Did the collector write the department something on this return (有问题 or 退回)?"""
+    return shown.review is not None and shown.review.state != "approved"
 
 
 def _mark_copy(campaign: Campaign, store: Store, standing: Standing, shown: StoredReturn, out: Path,

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from campaign315.common.files import write_atomically
-from campaign315.common.words import SEVERITY_ZH, STATUS_ZH, WHOLE_FORM
+from campaign315.common.words import REVIEW_ZH, SEVERITY_ZH, STATUS_ZH, WHOLE_FORM
 from campaign315.reports.standing import Standing, Status
 from campaign315.spec.campaign import AttachmentKey, Campaign, Unit
 from campaign315.spec.problems import Problem, Severity
@@ -59,6 +59,17 @@ class FormNotice:
     lines: tuple[ProblemLine, ...] = ()
     marked_copy: str = ""
     """The name of the marked copy beside the letter, or "" when none could be made."""
+    review: str = ""
+    """The collector's latest word on the return: approved, has_issues, rejected, or ""."""
+    review_zh: str = ""
+    review_note: str = ""
+    """The comment (有问题) or the reason (退回) the collector wrote for the department."""
+    reviewed_by: str = ""
+    reviewed_at: str = ""
+    sent_back: bool = False
+    """Sent back by the collector's hand (退回): it does not count, whatever ingest found."""
+    still_counts: str = ""
+    """When this return does not count but an earlier one does: that one, as ``03-19 10:05 收到的《file》``."""
 
 
 def problem_lines(problems: list[Problem]) -> tuple[ProblemLine, ...]:
@@ -91,16 +102,27 @@ def form_notice(campaign: Campaign, standing: Standing, now: dt.datetime, shown:
     """One form of one unit as its letter or reminder speaks of it, as things stand ``now``."""
     spec = campaign.spec(standing.attachment)
     due = campaign.due_at(standing.attachment)
-    facts = {}
+    facts: dict = {}
+    counting = standing.counting
+    if shown is not None and counting is not None and counting.id != shown.id:
+        when = campaign.localize(counting.received_at).strftime(TIME_FORMAT)
+        facts["still_counts"] = f" {when} 收到的《{counting.filename}》"
     if shown is not None:
         facts = {
             "filename": shown.filename,
             "received": campaign.localize(shown.received_at).strftime(TIME_FORMAT),
-            "accepted": shown.outcome == "accepted",
+            "accepted": shown.usable,
             "errors": sum(p.is_error for p in shown.problems),
             "warnings": sum(not p.is_error for p in shown.problems),
             "lines": problem_lines(shown.problems),
+            "sent_back": shown.sent_back,
+            **facts,
         }
+        if shown.review is not None:
+            review = shown.review
+            facts |= {"review": review.state, "review_zh": REVIEW_ZH[review.state], "review_note": review.note,
+                      "reviewed_by": review.reviewer,
+                      "reviewed_at": campaign.localize(review.reviewed_at).strftime(TIME_FORMAT)}
     return FormNotice(
         attachment=standing.attachment, label=spec.label, title=spec.title, status=standing.status,
         status_zh=STATUS_ZH[standing.status], due_text=spec.due_text,
