@@ -1,7 +1,8 @@
 """``c315 serve`` in a real browser: Playwright driving Debian's Chromium (headless, no network)
 against a real server on 127.0.0.1. A department uploads a form with two errors and sees both
 highlighted, fixes it and hands it in; the collector's board turns that cell green without a
-reload, and the summary zip holds the figures. Leaves the two screenshots README shows in the folder
+reload, and the summary zip holds the figures. The department's check shows the picture of its form
+(the cells as filled, the two wrong ones highlighted with their messages beside them). Leaves the two screenshots README shows in the folder
 ``C315_SCREENSHOTS`` names (``C315_SCREENSHOTS=docs`` redraws README's), else in the test's own folder — a
 test run never changes a file of the checkout.
 Skipped where Chromium or the playwright package is absent (never ``playwright install``)."""
@@ -29,6 +30,7 @@ from campaign315.cli import app as cli_app  # noqa: E402
 
 SCREENSHOTS = os.environ.get("C315_SCREENSHOTS")
 OFFICE = "办公室"
+EVIL_IMAGE, EVIL_SCRIPT = '<img src=x onerror="window.__pwned=1">', "<script>window.__pwned=2</script>"
 WAIT_MS = 30_000
 """How long a page may take to show what it must (a bound on a hang, not a timing)."""
 
@@ -68,6 +70,7 @@ def test_a_department_checks_fixes_and_hands_in_and_the_board_turns_green(served
     shots = Path(SCREENSHOTS) if SCREENSHOTS else tmp_path
     bad = forms.stats("xlsx", {"1.1": "-3", "1.2": "若干"}, unit=OFFICE)
     good = forms.stats("xlsx", unit=OFFICE)
+    hostile = forms.stats("xlsx", {"1.1": EVIL_IMAGE}, remarks={"1.10": EVIL_SCRIPT}, unit=OFFICE)
     with playwright_api.sync_playwright() as driver:
         browser = driver.chromium.launch(executable_path=CHROMIUM, headless=True,
                                          args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
@@ -83,13 +86,30 @@ def test_a_department_checks_fixes_and_hands_in_and_the_board_turns_green(served
             department.goto(links[OFFICE], timeout=WAIT_MS)
             department.set_input_files("#file", str(bad))
             department.click("#do-check")
-            department.wait_for_selector("table.problems", timeout=WAIT_MS)
-            highlighted = department.locator("tr.problem")
+            department.wait_for_selector("table.picture", timeout=WAIT_MS)
+            # the picture of the form: the two cells typed wrong highlighted where they are, numbered,
+            # each message beside its row; every other cell as filled, unmarked
+            highlighted = department.locator("table.picture td.marked.error")
             assert highlighted.count() == 2
-            assert {highlighted.nth(i).locator("td.cell").inner_text() for i in range(2)} and \
-                all(highlighted.nth(i).locator("td").nth(2).inner_text() for i in range(2))
+            assert [highlighted.nth(i).locator("span.value").inner_text() for i in range(2)] == ["-3", "若干"]
+            assert [highlighted.nth(i).locator("span.mark").inner_text() for i in range(2)] == ["1", "2"]
+            rows = department.locator("table.picture tr.has-problem")
+            assert [rows.nth(i).locator("th.row").inner_text() for i in range(2)] == ["5", "6"]
+            assert all(rows.nth(i).locator("td.notes p.note-line").count() == 1 for i in range(2))
+            assert all(rows.nth(i).locator("td.notes").inner_text().strip() for i in range(2))
+            assert department.locator("table.picture td", has_text="组织普法活动").count() == 1
+            assert department.locator("div.elsewhere").count() == 0  # both problems are in cells
             shots.mkdir(parents=True, exist_ok=True)
             department.screenshot(path=str(shots / "serve-department.png"), full_page=False)
+
+            # text from a return is drawn as text, never as markup
+            department.set_input_files("#file", str(hostile))
+            department.click("#do-check")
+            department.locator("table.picture td.marked", has_text="onerror").wait_for(timeout=WAIT_MS)
+            assert department.locator("table.picture td.marked span.value").inner_text() == EVIL_IMAGE
+            assert department.locator("table.picture td", has_text=EVIL_SCRIPT).count() == 1
+            assert department.locator("#result img, #result script").count() == 0
+            assert department.evaluate("window.__pwned") is None
 
             department.set_input_files("#file", str(good))
             department.click("#do-send")

@@ -130,34 +130,13 @@ def build_app(workspace, store: str | None = None) -> Starlette:
         holder, refused = who(request, posting=True)
         if refused:
             return refused
-        from campaign315.intake.read.zipparts import MAX_FILE_BYTES
-
-        limit = MAX_FILE_BYTES + UPLOAD_LIMIT_SLACK
-        too_big = _error(413, f"文件过大（上限 {MAX_FILE_BYTES // 1024 // 1024} MB），不像是填好的报表。", "too-large")
-        try:
-            if int(request.headers.get("content-length") or 0) > limit:
-                return too_big
-        except ValueError:
-            return _error(400, "请求头 Content-Length 无法识别。", "bad-request")
-        body = bytearray()
-        async for chunk in request.stream():
-            body += chunk
-            if len(body) > limit:
-                return too_big
-        request._body = bytes(body)  # noqa: SLF001 — parsed below from what was read under the cap
-        try:
-            form = await request.form(max_files=1, max_fields=5)
-        except Exception:  # noqa: BLE001 — any malformed multipart body is the sender's fault
-            return _error(400, "上传的内容无法识别：请用 multipart/form-data，文件放在 file 字段。", "bad-request")
-        upload = form.get("file")
-        if upload is None or isinstance(upload, str):
-            return _error(400, "没有收到文件：请把文件放在 file 字段。", "no-file")
-        data = await upload.read()
-        name = upload.filename or ""
-        await form.close()
+        uploaded = await _uploaded_file(request)
+        if isinstance(uploaded, Response):
+            return uploaded
+        data, name = uploaded
         check = request.query_params.get("check") in ("1", "true", "yes")
         received = dt.datetime.now(console.campaign.tz)
-        results = await run_in_threadpool(_ingest, console, bytes(data), name, received, check, holder)
+        results = await run_in_threadpool(_ingest, console, data, name, received, check, holder)
         request.state.note = f"{'检查' if check else '报送'} {len(results)} 份"
         return JSONResponse([r.as_json() for r in results])
 
@@ -249,6 +228,22 @@ def build_app(workspace, store: str | None = None) -> Starlette:
         return Response(data, media_type="application/octet-stream",
                         headers={"Content-Disposition": f"attachment; filename=\"form.{fmt}\"; filename*=UTF-8''{quoted}"})
 
+    async def unit_check(request: Request) -> Response:
+        """The department page's 检查: what ``c315 ingest --json`` says of the file (nothing stored),
+        and a picture of each of its returns with the problem cells marked."""
+        holder = console.tokens.holder(request.path_params["token"])
+        request.state.holder = holder
+        if holder is None or holder.is_collector:
+            return _error(401, "链接无效或已吊销。", "unauthorized")
+        uploaded = await _uploaded_file(request)
+        if isinstance(uploaded, Response):
+            return uploaded
+        data, name = uploaded
+        received = dt.datetime.now(console.campaign.tz)
+        answer = await run_in_threadpool(_check_with_pictures, console, data, name, received, holder)
+        request.state.note = f"检查 {len(answer['results'])} 份（附表格图）"
+        return JSONResponse(answer)
+
     async def login(request: Request) -> Response:
         session = console.login(request.query_params.get("once"))
         if session is None:
@@ -274,6 +269,7 @@ def build_app(workspace, store: str | None = None) -> Starlette:
         Route("/login", login),
         Route("/u/{token}", unit_page),
         Route("/u/{token}/forms/{attachment}.{fmt}", unit_form),
+        Route("/u/{token}/check", unit_check, methods=["POST"]),
         Route("/api/returns", post_return, methods=["POST"]),
         Route("/api/status", get_status),
         Route("/api/history", get_history),
@@ -332,6 +328,38 @@ def _logged_path(path: str) -> str:
     return re.sub(r"^/u/[^/]+", "/u/…", path)
 
 
+async def _uploaded_file(request: Request) -> tuple[bytes, str] | Response:
+    """The file of a multipart upload (field ``file``) and the name the browser gave it, read while
+    streaming under the cap (ingest's largest file plus the multipart framing) — or the JSON
+    response that refuses the request (413 too large, 400 malformed or without a file)."""
+    from campaign315.intake.read.zipparts import MAX_FILE_BYTES
+
+    limit = MAX_FILE_BYTES + UPLOAD_LIMIT_SLACK
+    too_big = _error(413, f"文件过大（上限 {MAX_FILE_BYTES // 1024 // 1024} MB），不像是填好的报表。", "too-large")
+    try:
+        if int(request.headers.get("content-length") or 0) > limit:
+            return too_big
+    except ValueError:
+        return _error(400, "请求头 Content-Length 无法识别。", "bad-request")
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            return too_big
+    request._body = bytes(body)  # noqa: SLF001 — parsed below from what was read under the cap
+    try:
+        form = await request.form(max_files=1, max_fields=5)
+    except Exception:  # noqa: BLE001 — any malformed multipart body is the sender's fault
+        return _error(400, "上传的内容无法识别：请用 multipart/form-data，文件放在 file 字段。", "bad-request")
+    upload = form.get("file")
+    if upload is None or isinstance(upload, str):
+        return _error(400, "没有收到文件：请把文件放在 file 字段。", "no-file")
+    data = await upload.read()
+    name = upload.filename or ""
+    await form.close()
+    return bytes(data), name
+
+
 # --- the library calls behind the endpoints (run in a worker thread) -------------------------------
 
 
@@ -343,6 +371,15 @@ def _ingest(console: Console, data: bytes, name: str, received: dt.datetime, che
         return ingest_upload(data, name, console.campaign, None, received, unit)
     with console.open_store() as store:
         return ingest_upload(data, name, console.campaign, store, received, unit)
+
+
+def _check_with_pictures(console: Console, data: bytes, name: str, received: dt.datetime, holder: Holder) -> dict:
+    """A check (nothing stored) and the picture of each return it found — none of another unit's."""
+    from campaign315.serve.picture import pictures
+
+    results = _ingest(console, data, name, received, True, holder)
+    return {"results": [r.as_json() for r in results],
+            "pictures": pictures(data, results, None if holder.is_collector else holder.unit)}
 
 
 def _status_json(console: Console) -> list[dict]:
