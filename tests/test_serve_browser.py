@@ -119,6 +119,15 @@ def test_a_department_checks_fixes_and_hands_in_and_the_board_turns_green(served
             board.wait_for_selector(f'td.status[data-key="{OFFICE}|stats"]:not(.missing)', timeout=WAIT_MS)
             assert office_row.get_attribute("class").split()[1] in ("on_time", "late", "after_cutoff")
             assert board.evaluate("window.__sameLoad") is True  # turned green without a reload
+
+            # the collector opens the return from its cell and approves it: recorded, shown in the cell
+            office_row.click()
+            board.wait_for_selector("#review-panel:not([hidden]) #review-file:has-text('文件：')", timeout=WAIT_MS)
+            board.fill("#review-by", "张涛")
+            board.click("#review-form button[value=approved]")
+            board.wait_for_selector("#review-result.accepted", timeout=WAIT_MS)
+            board.wait_for_selector(f'td.status[data-key="{OFFICE}|stats"]:has-text("已审核")', timeout=WAIT_MS)
+            assert board.evaluate("window.__sameLoad") is True
             board.screenshot(path=str(shots / "serve-board.png"), full_page=False)
 
             board.fill("input[name=deadline]", "2020-03-19")
@@ -131,3 +140,5 @@ def test_a_department_checks_fixes_and_hands_in_and_the_board_turns_green(served
         summary = json.loads(bundle.read("summary.json"))
         assert any("附件2" in name for name in bundle.namelist()), bundle.namelist()
     assert OFFICE in json.dumps(summary, ensure_ascii=False)
+    (office,) = [u for u in summary["units"] if u["unit"] == OFFICE]
+    assert (office["review"]["stats"]["state"], office["review"]["stats"]["by"]) == ("approved", "张涛")
