@@ -130,9 +130,8 @@ def stages(files: list[Path], campaign, work: Path, when: dt.datetime, rounds: i
         for d in data:
             zf = reading.open_zip(d)
             reading._check_limits(zf)
-            zf, d = reading._canonical(zf, d)
-            reading._check_package(set(zf.namelist()))
-            ZipPackage(d, zf)
+            parts = reading._canonical(ZipPackage(d, zf))
+            reading._check_package(set(parts.zip.namelist()))
 
     def inflate_all():
         for d, zf in zip(data, zips, strict=True):
