@@ -191,7 +191,7 @@ def _examine(path: Path | str, campaign: Campaign, archive: Archive | None, rece
     not parsed again); ``crashed`` says a reader already died on this file (it is archived and
     rejected, not parsed again)."""
     from campaign315.intake.read.zipparts import Unreadable
-    from campaign315.intake.read.zipped import SEPARATOR, is_archive, members
+    from campaign315.intake.read.zipped import SEPARATOR, is_archive, members, open_if_zip
 
     path = Path(path)
     name = shown(path.name)
@@ -210,22 +210,24 @@ def _examine(path: Path | str, campaign: Campaign, archive: Archive | None, rece
         found = _failed(Code.READER_CRASHED, Location.file(name), crashed.cause)
         return [_examine_bytes(path, data, name, "", received, campaign, archive, known, found=found)]
     faults.reached("reading", path.name)
-    if is_archive(data):
+    opened = open_if_zip(data)  # its directory read once, for both questions: a zip of files? which package?
+    if is_archive(data, opened):
         try:
             inside = members(data, name)
         except Unreadable as exc:
             return [_examine_bytes(path, data, name, "", received, campaign, archive, known, refused=exc)]
         return [_examine_bytes(path, member.data, member.name, member.name[len(name) + len(SEPARATOR):], received,
                                campaign, archive, known, too_deep=member.too_deep) for member in inside]
-    return [_examine_bytes(path, data, name, "", received, campaign, archive, known)]
+    return [_examine_bytes(path, data, name, "", received, campaign, archive, known, opened=opened)]
 
 
 def _examine_bytes(path: Path, data: bytes, name: str, inside: str, received: dt.datetime, campaign: Campaign,
                    archive: Archive | None, known: Callable[[str], bool] | None, refused: Exception | None = None,
-                   too_deep: bool = False, found: FileExamination | None = None) -> Examined:
+                   too_deep: bool = False, found: FileExamination | None = None, opened=None) -> Examined:
     """Archive the bytes (unless a dry run), then read and validate them — unless ``known`` says
     the identical file was recorded before: then it is not parsed again. ``found``: what the file
-    is already known to hold (a crashed reader's rejection)."""
+    is already known to hold (a crashed reader's rejection); ``opened``: the zip already opened
+    on ``data``, if it is one."""
     from campaign315.intake.read.package import read_package
     from campaign315.intake.read.zipparts import Unreadable
     from campaign315.intake.validate.returns import examine
@@ -243,7 +245,7 @@ def _examine_bytes(path: Path, data: bytes, name: str, inside: str, received: dt
             if too_deep:
                 found = _failed(Code.ZIP_TOO_DEEP, whole, value=inside)
             else:
-                package = read_package(data, name)
+                package = read_package(data, name, opened)
                 found, modified = examine(package, campaign), package.modified
         except Unreadable as exc:
             found = _failed(exc.code, whole, exc.detail)

@@ -279,8 +279,8 @@ class SQLStore(Store):
                         if return_id is None:  # recorded already: nothing of this file is kept
                             break
                         written.append(return_id)
-                        self._insert_children(return_id, rows.problem_records(), _rows_lines(rows),
-                                              _rows_entries(rows))
+                        self._insert_child_rows(_rows_problems(rows, return_id), _rows_lines(rows, return_id),
+                                                _rows_entries(rows, return_id))
                         faults.reached("in-transaction")
                 except IntegrityError:  # a row the schema refuses: this file is left out, the rest kept
                     self._refused(driver)
@@ -374,7 +374,11 @@ class SQLStore(Store):
             stats_lines: [dict(line, return_id=return_id) for line in lines],
             roster_entries: [dict(entry, return_id=return_id) for entry in entries],
         }
-        for table, values in rows.items():
+        self._insert_child_rows(rows[problems], rows[stats_lines], rows[roster_entries])
+
+    def _insert_child_rows(self, problem_rows: list[dict], lines: list[dict], entries: list[dict]) -> None:
+        """Rows of a return's problems, lines and entries, each naming its return: one ``executemany`` per table."""
+        for table, values in ((problems, problem_rows), (stats_lines, lines), (roster_entries, entries)):
             if values:
                 self._driver(_INSERTS[table], values)
 
@@ -539,13 +543,22 @@ _LINE_COLUMNS = ("item_key", "quantity", "remark", "label", "cell_kind", "cell_n
                  "cell_column")
 
 
-def _rows_lines(rows: ReturnRows) -> list[dict]:
-    return [dict(zip(_LINE_COLUMNS, line, strict=True)) for line in rows.lines or ()]
+_PROBLEM_COLUMNS = ("severity", "code", "loc_kind", "loc_name", "loc_table", "loc_row", "loc_column", "value", "message")
 
 
-def _rows_entries(rows: ReturnRows) -> list[dict]:
-    return [{"seq": n, "date": date.isoformat() if date else None, "name": name, "position": position,
-             "landline": landline, "mobile": mobile}
+def _rows_problems(rows: ReturnRows, return_id: int) -> list[dict]:
+    """The problems' rows straight from their tuples (``ReturnRows.problems``: the columns' order)."""
+    return [dict(zip(_PROBLEM_COLUMNS, found, strict=True), return_id=return_id, seq=n)
+            for n, found in enumerate(rows.problems)]
+
+
+def _rows_lines(rows: ReturnRows, return_id: int) -> list[dict]:
+    return [dict(zip(_LINE_COLUMNS, line, strict=True), return_id=return_id) for line in rows.lines or ()]
+
+
+def _rows_entries(rows: ReturnRows, return_id: int) -> list[dict]:
+    return [{"return_id": return_id, "seq": n, "date": date.isoformat() if date else None, "name": name,
+             "position": position, "landline": landline, "mobile": mobile}
             for n, (date, name, position, landline, mobile) in enumerate(rows.entries or ())]
 
 

@@ -29,8 +29,9 @@ from campaign315.spec.problems import Code
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
 
-def read_package(data: bytes, name: str = "") -> Package:
-    """Read any supported return into rows of cells. Raises :class:`Unreadable` with a code."""
+def read_package(data: bytes, name: str = "", zf: zipfile.ZipFile | None = None) -> Package:
+    """Read any supported return into rows of cells. Raises :class:`Unreadable` with a code.
+    ``zf``: the zip already opened on ``data``, when it is one (its directory is not read again)."""
     if not data:
         raise Unreadable(Code.FILE_EMPTY)
     if len(data) > MAX_FILE_BYTES:
@@ -39,12 +40,13 @@ def read_package(data: bytes, name: str = "") -> Package:
         return _read_ole(data, name)
     if not data.startswith(b"PK"):
         raise Unreadable(*not_office(data))
-    zf = open_zip(data)
+    zf = zf if zf is not None else open_zip(data)
     _check_limits(zf)
-    zf, data = _canonical(zf, data)
+    parts = ZipPackage(data, zf)  # each part inflated once, by whichever check or reader needs it first
+    parts = _canonical(parts)
+    zf, data = parts.zip, parts.data
     names = set(zf.namelist())
     _check_package(names)
-    parts = ZipPackage(data, zf)
     if "xl/workbook.xml" in names:
         from campaign315.intake.read.xlsx import read_xlsx
 
@@ -91,16 +93,17 @@ _OFFICE_DOCUMENT = re.compile(
     rb"""<(?:\w+:)?Relationship\b(?=[^>]*Type\s*=\s*["'][^"']*/officeDocument["'])[^>]*\bTarget\s*=\s*["']([^"']+)["']""")
 
 
-def _canonical(zf: zipfile.ZipFile, data: bytes) -> tuple[zipfile.ZipFile, bytes]:
+def _canonical(parts: ZipPackage) -> ZipPackage:
     """The package laid out where every reader looks (calamine included): entry names with ``/``
     (a Chinese reporting system writes ``xl\\worksheets\\sheet1.xml``) and the main part —
     named by ``_rels/.rels``, or found by its name — under ``xl/`` or ``word/`` (a minimal
     exporter puts it at the zip's root). A package already laid out so is returned as it is;
     another is rebuilt in memory, its sizes already checked."""
+    zf = parts.zip
     infos = zf.infolist()
     renamed = {info.filename: info.filename.replace("\\", "/") for info in infos}
     names = set(renamed.values())
-    main = _main_part(zf, renamed)
+    main = _main_part(parts, renamed)
     folder, home = "", ""
     if main and main not in _MAIN_PARTS and main.rsplit("/", 1)[-1] in ("workbook.xml", "workbook.bin", "document.xml"):
         folder = main.rsplit("/", 1)[0] + "/" if "/" in main else ""
@@ -108,7 +111,7 @@ def _canonical(zf: zipfile.ZipFile, data: bytes) -> tuple[zipfile.ZipFile, bytes
         if any(name.startswith(home) for name in names if not name.startswith(folder or home)):
             folder = home = ""  # parts of its own already there: not a layout to move
     if not home and all(old == new for old, new in renamed.items()):
-        return zf, data
+        return parts
 
     def moved(name: str) -> str:
         if home and name.startswith(folder) and not name.startswith(_PACKAGE_LEVEL):
@@ -129,15 +132,15 @@ def _canonical(zf: zipfile.ZipFile, data: bytes) -> tuple[zipfile.ZipFile, bytes
                 body = re.sub(rb'PartName="/([^"]+)"', lambda m: b'PartName="/' + moved(m[1].decode()).encode() + b'"', body)
             rebuilt.writestr(moved(name), body)
     data = out.getvalue()
-    return zipfile.ZipFile(io.BytesIO(data)), data
+    return ZipPackage(data, zipfile.ZipFile(io.BytesIO(data)))
 
 
-def _main_part(zf: zipfile.ZipFile, renamed: dict[str, str]) -> str | None:
+def _main_part(parts: ZipPackage, renamed: dict[str, str]) -> str | None:
     """The part ``_rels/.rels`` names as the office document; else the one workbook or document
     part nearest the root."""
     by_new = {new: old for old, new in renamed.items()}
     if "_rels/.rels" in by_new:
-        rels = read_part(zf, by_new["_rels/.rels"]) or b""
+        rels = parts.part(by_new["_rels/.rels"]) or b""
         found = _OFFICE_DOCUMENT.search(rels)
         if found:
             target = found[1].decode("utf-8", "replace").replace("\\", "/").lstrip("/")

@@ -58,16 +58,27 @@ class Member:
     too_deep: bool = False
 
 
-def is_archive(data: bytes) -> bool:
-    """A zip that is a folder of files, not an Office or OpenDocument package (which are zips too)."""
+def is_archive(data: bytes, zf: zipfile.ZipFile | None = None) -> bool:
+    """A zip that is a folder of files, not an Office or OpenDocument package (which are zips too).
+    ``zf``: the zip already opened on ``data`` (:func:`open_if_zip`), so its directory is read once."""
     if not data.startswith(b"PK"):
         return False
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as zf:
-            names = [name.replace("\\", "/").lower() for name in zf.namelist()]
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError):
-        return False  # a damaged package is the office reader's to name
+    if zf is None:
+        zf = open_if_zip(data)
+        if zf is None:
+            return False  # a damaged package is the office reader's to name
+    names = [name.replace("\\", "/").lower() for name in zf.namelist()]
     return not any(name in _PACKAGE_MARKS or name in _ROOT_MAIN_PARTS for name in names)
+
+
+def open_if_zip(data: bytes) -> zipfile.ZipFile | None:
+    """The zip in ``data``, its directory read; None when ``data`` is not a whole zip."""
+    if not data.startswith(b"PK"):
+        return None
+    try:
+        return zipfile.ZipFile(io.BytesIO(data))
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError):
+        return None
 
 
 def members(data: bytes, shown: str, depth: int = 0) -> list[Member]:

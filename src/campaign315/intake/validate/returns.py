@@ -121,7 +121,7 @@ def _file_problems(identity: Identity | None, trusted: Identity | None, where: L
 def _examine_form(located: Located, trusted: Identity | None, campaign: Campaign, problems: list[Problem]) -> Examination:
     """One form: who sent it, its rows read against the campaign's definition, what lies outside it."""
     result = Examination(attachment=located.attachment, problems=problems, place=located.place)
-    if not campaign.units_owing(located.attachment):  # e.g. the city collects no duty roster
+    if not any(unit.owes(located.attachment) for unit in campaign.units):  # e.g. the city collects no duty roster
         collected = "、".join(f"{campaign.spec(k).label}（{campaign.spec(k).title}）"
                               for k in ATTACHMENT_KEYS if campaign.units_owing(k))
         spec = campaign.spec(located.attachment)
@@ -447,13 +447,16 @@ def outside_the_form(located: Located, campaign: Campaign) -> list[Problem]:
     if located.attachment == "stats":
         claimed.add(located.columns[squash(spec.columns[0])] + 1)  # 项目 spans the category and item columns
     found: list[Problem] = []
-    width = max((len(row.cells) for row in (header, *located.body)), default=0)
+    # Cells are made only where something is written (a return's few hundred empty cells are not).
+    width = max((len(row) for row in (header, *located.body)), default=0)
     for column in sorted(set(range(width)) - claimed):
+        filled = [row.cell(column) for row in located.body if not row.is_empty_at(column)]
+        if not filled:
+            continue
         heading = header.cell(column)
-        filled = [row.cell(column) for row in located.body if not row.cell(column).is_empty]
-        if not heading.is_empty and filled:
+        if not heading.is_empty:
             found.append(problem(Code.COLUMN_ADDED, heading.location, heading.text.strip(), _short(filled[0].text)))
-        elif heading.is_empty:
+        else:
             found.extend(problem(Code.CONTENT_OUTSIDE_FORM, cell.location, _short(cell.text)) for cell in filled)
     known = {squash(text) for text in (spec.label, spec.title, getattr(spec, "note", ""), instruction(campaign, spec.key))}
     labels = [squash(text) for text in (UNIT_FIELD_LABEL, *spec.filler_labels)]
@@ -463,9 +466,11 @@ def outside_the_form(located: Located, campaign: Campaign) -> list[Problem]:
         row = located.sheet.rows[index]
         if id(row) in table or (row.table is not None and row.table != header.table):
             continue  # the table itself, or another table (a table that is no form is said once, apart)
-        for cell in row.cells:
-            if (cell.is_empty or cell.location in own or cell.squashed.rstrip(":：") in known
-                    or any(label in cell.squashed for label in labels)):
+        for column in range(len(row)):
+            if row.is_empty_at(column):
+                continue
+            cell = row.cell(column)
+            if cell.location in own or cell.squashed.rstrip(":：") in known or any(label in cell.squashed for label in labels):
                 continue
             found.append(problem(Code.CONTENT_OUTSIDE_FORM, cell.location, _short(cell.text)))
     if len(found) > MAX_OUTSIDE:
