@@ -245,11 +245,7 @@ class SQLStore(Store):
                     faults.reached("in-transaction")
             return ids
 
-        ids = self._write_records(work)
-        for return_id in ids:
-            if return_id is not None:
-                faults.reached("return-recorded")
-        return ids
+        return self._recorded(work)
 
     def record_rows(self, batch: list[ReturnRows]) -> list[int | None]:
         """The returns of several files in one transaction (retried whole when the database could
@@ -292,6 +288,10 @@ class SQLStore(Store):
                 ids.extend(written)
             return ids
 
+        return self._recorded(work)
+
+    def _recorded(self, work: Callable[[Connection], list[int | None]]) -> list[int | None]:
+        """Run a write of returns; once it committed, reach ``return-recorded`` for each return written."""
         ids = self._write_records(work)
         for return_id in ids:
             if return_id is not None:
